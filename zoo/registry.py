@@ -43,6 +43,8 @@ _REGISTRY: dict[str, MethodSpec] = {}
 # Modules that register the zoo's own trackers. Listed here (not discovered) so that importing the
 # registry never scans the file system and the order of `list_methods()` is stable.
 _BUILTIN_MODULES: tuple[str, ...] = (
+    "zoo.trackers.sort",
+    "zoo.trackers.byte",
     "zoo.trackers.opencv_sot",
     "zoo.trackers.vos_baselines",
 )

@@ -98,8 +98,9 @@ def box_area(boxes: Boxes) -> Boxes:
     return np.clip(w, 0, None) * np.clip(h, 0, None)
 
 
-def _pairwise(a: Boxes, b: Boxes) -> tuple[Boxes, Boxes, Boxes]:
-    """Intersection (..., N, M), union (..., N, M) and the enclosing-box area, for xyxy boxes."""
+def _pairwise(a: Boxes, b: Boxes, enclosing: bool = False) -> tuple[Boxes, Boxes, Boxes | None]:
+    """Intersection (..., N, M), union (..., N, M) and, with ``enclosing``, the enclosing-box area (GIoU
+    only: skipping it keeps IoU, the trackers' hot path, cheaper)."""
     _check(a)
     _check(b)
     torch_in = isinstance(a, torch.Tensor)
@@ -116,6 +117,8 @@ def _pairwise(a: Boxes, b: Boxes) -> tuple[Boxes, Boxes, Boxes]:
     wh = (rb - lt).clamp(min=0) if torch_in else np.clip(rb - lt, 0, None)
     inter = wh[..., 0] * wh[..., 1]
     union = box_area(a)[..., :, None] + box_area(b)[..., None, :] - inter
+    if not enclosing:
+        return inter, union, None
     elt = minimum(a1[..., :2], b1[..., :2])
     erb = maximum(a1[..., 2:], b1[..., 2:])
     ewh = (erb - elt).clamp(min=0) if torch_in else np.clip(erb - elt, 0, None)
@@ -145,7 +148,7 @@ def box_iou(a: Boxes, b: Boxes, eps: float = 0.0) -> Boxes:
 def box_giou(a: Boxes, b: Boxes) -> Boxes:
     """Pairwise generalised IoU (Rezatofighi et al. 2019) of ``xyxy`` boxes: (..., N, 4) x (..., M, 4) -> (..., N, M)
     in [-1, 1]."""
-    inter, union, enclose = _pairwise(a, b)
+    inter, union, enclose = _pairwise(a, b, enclosing=True)
     iou = box_iou(a, b)
     if isinstance(inter, torch.Tensor):
         tiny = torch.finfo(inter.dtype).tiny
