@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -15,7 +17,9 @@ os.environ["WANDB_MODE"] = "offline"
 os.environ["WANDB_SILENT"] = "true"
 os.environ.pop("WANDB_API_KEY", None)
 # Generated benchmarks (ZooSynth) go to a per-session directory unless ZOO_DATA is set by the caller.
-os.environ.setdefault("ZOO_DATA", tempfile.mkdtemp(prefix="zoo-test-data-"))
+if "ZOO_DATA" not in os.environ:
+    os.environ["ZOO_DATA"] = tempfile.mkdtemp(prefix="zoo-test-data-")
+    atexit.register(shutil.rmtree, os.environ["ZOO_DATA"], ignore_errors=True)
 
 import pytest  # noqa: E402
 

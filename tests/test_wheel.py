@@ -22,6 +22,7 @@ def test_wheel_installs_and_lists_recipes(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     shipped = sorted(p.name for p in builtin_recipes_dir().glob("*.yaml"))
     assert all(f"zoo/recipes/{n}" in names for n in shipped)
+    assert "zoo/model_cards/_base.md.j2" in names
     assert "zoo/conf/train.yaml" in names and "zoo/conf/trainer/ddp_cpu.yaml" in names
     assert not any(n.startswith("tests/") for n in names)
 

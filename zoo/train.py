@@ -198,6 +198,12 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Any]:
             if "_target_" not in node:
                 raise ConfigError(f"callbacks.{name} needs a _target_ (a Lightning Callback class path)")
             callbacks.append(instantiate(node))
+    from zoo.callbacks.model_card import ModelCardCallback
+
+    # The card is written at teardown on rank 0, after results.json; one instance only (it is stateful:
+    # it carries the wall time across resumes, and Lightning refuses two stateful callbacks of a type).
+    if not any(isinstance(c, ModelCardCallback) for c in callbacks):
+        callbacks.append(ModelCardCallback(run_dir))
     return callbacks
 
 
