@@ -118,12 +118,13 @@ def _atomic_write_named(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def write_image(path: str | Path, img_rgb: np.ndarray) -> Path:
-    """Write an RGB image; the format follows the extension (.jpg/.jpeg at quality 95, .png lossless).
+def write_image(path: str | Path, img_rgb: np.ndarray, *, quality: int = _JPEG_QUALITY) -> Path:
+    """Write an RGB image atomically; the format follows the extension (.jpg/.jpeg, .png lossless).
 
     Args:
         path: destination; parent folders are created.
         img_rgb: (H, W, 3) uint8 RGB, or (H, W) uint8 grey.
+        quality: JPEG quality (OpenCV scale 0-100), ignored for PNG.
 
     Returns:
         ``path`` as a Path.
@@ -131,7 +132,7 @@ def write_image(path: str | Path, img_rgb: np.ndarray) -> Path:
     path = Path(path)
     ext = path.suffix.lower()
     if ext in (".jpg", ".jpeg"):
-        params = [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY]
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
     elif ext == ".png":
         params = []
     else:

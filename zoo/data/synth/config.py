@@ -1,0 +1,122 @@
+"""ZooSynth configuration: one frozen dataclass per task, grouped in :class:`SynthConfig`, and the presets.
+
+Changing any field changes the dataset fingerprint (see :mod:`zoo.data.synth.store`), so a cached dataset
+generated with other settings is never reused silently. Bump :data:`GENERATOR_VERSION` whenever the
+generator code changes what it writes for the same config and seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+GENERATOR_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class MOTConfig:
+    """Multi-object tracking sequences (MOTChallenge layout).
+
+    Attributes:
+        train_seqs, val_seqs: number of sequences per split.
+        length: frames per sequence.
+        width, height: frame size in pixels.
+        fps: frame rate written to ``seqinfo.ini`` (speeds below are per frame).
+        min_people, max_people: identities per sequence (all who appear at some point), drawn uniformly.
+        static_objects: at most this many ``consider=0`` distractor-class objects (class 7 static person,
+            class 8 mannequin) per sequence, as MOT17 annotates them.
+        group_share: probability that a spawned walker brings 1-2 companions walking with it.
+        pan_share: share of sequences with a horizontal camera pan (0 disables the pan).
+        pan_px: how far the crop window travels over the wider background, in pixels.
+        det_jitter: std of detection box edge noise, as a fraction of box width/height.
+        det_miss: miss rate of fully visible people (misses rise to 1 as visibility falls below 0.15).
+        det_low_share: share of visible people detected with a low score in [0.1, 0.6].
+        det_fp_rate: mean number of false-positive detections per frame (Poisson).
+    """
+
+    train_seqs: int = 6
+    val_seqs: int = 3
+    length: int = 120
+    width: int = 480
+    height: int = 270
+    fps: int = 10
+    min_people: int = 10
+    max_people: int = 20
+    static_objects: int = 2
+    group_share: float = 0.35
+    pan_share: float = 0.5
+    pan_px: int = 120
+    det_jitter: float = 0.04
+    det_miss: float = 0.04
+    det_low_share: float = 0.15
+    det_fp_rate: float = 0.8
+
+
+@dataclass(frozen=True)
+class VOSConfig:
+    """Video object segmentation sequences (DAVIS 2017 layout, palette PNG for every frame).
+
+    Attributes:
+        min_objects, max_objects: annotated objects per sequence (all visible in frame 0).
+        lab_amplitude: amplitude of the smooth drift of every object colour in Lab a/b (Lab units).
+        pan_px: maximum camera pan over the sequence, in pixels (drawn per sequence in [0, pan_px]).
+    """
+
+    train_seqs: int = 8
+    val_seqs: int = 4
+    length: int = 40
+    width: int = 480
+    height: int = 270
+    min_objects: int = 2
+    max_objects: int = 4
+    lab_amplitude: float = 14.0
+    pan_px: int = 40
+
+
+@dataclass(frozen=True)
+class SOTConfig:
+    """Single-object tracking sequences (GOT-10k layout plus per-frame target masks).
+
+    Attributes:
+        min_target: the target box's shorter side never falls below this (pixels).
+        min_distractors, max_distractors: similar-looking objects per sequence.
+    """
+
+    train_seqs: int = 8
+    val_seqs: int = 4
+    length: int = 80
+    width: int = 480
+    height: int = 270
+    fps: int = 10
+    min_target: int = 64
+    min_distractors: int = 1
+    max_distractors: int = 3
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Everything that determines a ZooSynth dataset besides the seed.
+
+    Attributes:
+        mot, vos, sot: per-task settings.
+        jpeg_quality: quality of every written JPEG frame (OpenCV scale 0-100).
+        noise_sigma: std of the per-frame sensor noise added to rendered frames (8-bit units).
+    """
+
+    mot: MOTConfig = field(default_factory=MOTConfig)
+    vos: VOSConfig = field(default_factory=VOSConfig)
+    sot: SOTConfig = field(default_factory=SOTConfig)
+    jpeg_quality: int = 90
+    noise_sigma: float = 2.5
+
+
+PRESETS: dict[str, SynthConfig] = {
+    # For tests: two short sequences per task and split, small frames; generates in a few seconds.
+    "tiny": SynthConfig(
+        mot=MOTConfig(train_seqs=2, val_seqs=2, length=24, width=240, height=136, min_people=6,
+                      max_people=9, pan_px=40),
+        vos=VOSConfig(train_seqs=2, val_seqs=2, length=16, width=240, height=136, pan_px=12),
+        sot=SOTConfig(train_seqs=2, val_seqs=2, length=16, width=256, height=200),
+    ),
+    # The embedded CPU benchmark.
+    "default": SynthConfig(),
+}

@@ -1,0 +1,344 @@
+"""ZooSynth-MOT: a street scene of walking people, rendered with ground truth and public detections.
+
+What one sequence contains (all drawn from one ``np.random.Generator``):
+
+- walkers (class 1, consider 1) whose identities come in part-sharing families (see
+  :func:`zoo.data.synth.sprites.make_identities`); some walk in groups (family members side by side, so
+  identities differing in one part walk next to each other), two walkers are set on a head-on crossing at
+  nearly the same depth, others stop for a while, drift in depth, enter and leave at the borders;
+- up to ``static_objects`` consider-0 objects as MOT17 annotates them: class 7 (static person) and class 8
+  (distractor: a grey mannequin that detectors fire on);
+- pillars, depth-sorted with the people;
+- an optional horizontal camera pan (a crop window sweeping over a wider background).
+
+Visibility (gt column 9) is the fraction of the sprite's silhouette pixels that end up on screen: pixels
+hidden by nearer sprites or pillars, or outside the frame, count as invisible. Boxes are tight boxes of the
+full (amodal) silhouette and may extend past the frame, as in MOT17.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zoo.data.synth.config import MOTConfig
+from zoo.data.synth.scene import NoiseBank, Occluder, draw_occluder, make_background, pan_offsets
+from zoo.data.synth.sprites import (
+    PERSON,
+    PERSON_ASPECT,
+    Look,
+    draw_sprite,
+    make_identities,
+    person_look,
+    person_palettes,
+)
+from zoo.data.types import MOTRows
+
+STATIC_PERSON, DISTRACTOR = 7, 8
+
+
+@dataclass
+class MOTScene:
+    """A simulated MOT scene before rendering (world coordinates: the wide background canvas).
+
+    Attributes:
+        width, height: frame size in pixels; length: number of frames T.
+        horizon: wall/ground boundary as a fraction of the height.
+        background: (height, width + pan range, 3) float32 RGB canvas.
+        offsets: (T,) int64 x of the crop window on the canvas per frame.
+        looks: per object (N of them) appearance.
+        parts: (N, 3) int64 palette indices (head, torso, legs); -1 rows for mannequins.
+        classes: (N,) int64 MOT class (1 walker, 7 static person, 8 distractor).
+        feet: (N, T, 2) float64 bottom-centre position (x, y) per frame.
+        heights: (N, T) float64 sprite height in pixels.
+        phase: (N, T) float64 walking phase in radians.
+        alive: (N, T) bool, the object exists in the world at that frame.
+        occluders: static pillars.
+    """
+
+    width: int
+    height: int
+    length: int
+    horizon: float
+    background: np.ndarray
+    offsets: np.ndarray
+    looks: list[Look]
+    parts: np.ndarray
+    classes: np.ndarray
+    feet: np.ndarray
+    heights: np.ndarray
+    phase: np.ndarray
+    alive: np.ndarray
+    occluders: list[Occluder]
+
+
+class _Ground:
+    """The walkable band of the image and its height-by-depth rule (closer = lower = taller)."""
+
+    def __init__(self, height: int, horizon: float) -> None:
+        self.y_far = (horizon + 0.12) * height
+        self.y_near = 1.02 * height
+        self.h_far, self.h_near = 0.24 * height, 0.6 * height
+
+    def person_height(self, y: np.ndarray | float) -> np.ndarray:
+        frac = (np.asarray(y, np.float64) - self.y_far) / (self.y_near - self.y_far)
+        return self.h_far + np.clip(frac, 0.0, 1.0) * (self.h_near - self.h_far)
+
+
+def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
+    """Draw one MOT scene (trajectories, looks, camera) from ``rng``."""
+    W, H, T = cfg.width, cfg.height, cfg.length
+    pan = cfg.pan_px if (cfg.pan_share > 0 and rng.random() < cfg.pan_share) else 0
+    horizon = float(rng.uniform(0.28, 0.4))
+    ground = _Ground(H, horizon)
+    background = make_background(rng, W + pan, H, horizon)
+    offsets = pan_offsets(rng, T, pan)
+
+    n_people = int(rng.integers(cfg.min_people, cfg.max_people + 1))
+    # Small palettes so identities share parts; sized so that n_people still fit comfortably.
+    sizes = (int(rng.integers(3, 5)), int(rng.integers(4, 6)), int(rng.integers(3, 5)))
+    palettes = person_palettes(rng, sizes)
+    parts = make_identities(rng, n_people, sizes)
+
+    feet = np.zeros((n_people, T, 2))
+    alive = np.zeros((n_people, T), bool)
+    moving = np.ones((n_people, T), bool)
+
+    def walker(i: int, t0: int, x0: float, y0: float, vx: float, vy: float) -> None:
+        # Depth drift follows a clipped random walk so paths bend; speeds scale with apparent size.
+        vys = vy + np.cumsum(rng.normal(0.0, 0.04, T - t0))
+        ys = np.clip(y0 + np.cumsum(vys), ground.y_far, ground.y_near)
+        hs = ground.person_height(ys)
+        vxs = vx * hs * moving[i, t0:]
+        xs = x0 + np.concatenate([[0.0], np.cumsum(vxs[:-1])])
+        feet[i, t0:, 0], feet[i, t0:, 1] = xs, ys
+        feet[i, :t0] = feet[i, t0]
+        gone = (xs < -0.6 * hs) | (xs > W + pan + 0.6 * hs)
+        # Once a walker has left the canvas it stays gone (a new identity would be a new walker).
+        entered = np.maximum.accumulate(~gone)
+        alive[i, t0:] = ~(gone & entered)
+
+    def spawn_x(t0: int, direction: int, y: float) -> float:
+        h = float(ground.person_height(y))
+        if t0 == 0 and rng.random() < 0.75:
+            return float(offsets[0] + rng.uniform(0.05, 0.95) * W)
+        edge = offsets[t0] - 0.25 * h if direction > 0 else offsets[t0] + W + 0.25 * h
+        return float(edge)
+
+    i = 0
+    # Two walkers on a head-on course at nearly the same depth, meeting mid-sequence inside the view.
+    if n_people >= 4:
+        tc = int(rng.uniform(0.3, 0.6) * T)
+        xm = float(offsets[tc] + rng.uniform(0.3, 0.7) * W)
+        yc = float(rng.uniform(ground.y_far + 0.2 * (ground.y_near - ground.y_far), ground.y_near - 10))
+        for direction in (1, -1):
+            y = yc + direction * rng.uniform(3, 8)
+            speed = float(rng.uniform(0.035, 0.06))
+            h = float(ground.person_height(y))
+            walker(i, 0, xm - direction * speed * h * tc, y, direction * speed, 0.0)
+            i += 1
+    while i < n_people:
+        t0 = 0 if rng.random() < 0.55 else int(rng.integers(1, max(2, T - 10)))
+        direction = 1 if rng.random() < 0.5 else -1
+        y = float(rng.uniform(ground.y_far, ground.y_near))
+        speed = float(rng.uniform(0.03, 0.07))
+        vy = float(rng.uniform(-0.6, 0.6)) if rng.random() < 0.25 else 0.0
+        if rng.random() < 0.15:  # stop for a while (standing people still count as walkers)
+            a = int(rng.integers(0, T))
+            moving[i, a:a + int(rng.integers(8, 30))] = False
+        group = 1
+        if rng.random() < cfg.group_share and n_people - i >= 2:
+            group = min(int(rng.integers(2, 4)), n_people - i)
+        x = spawn_x(t0, direction, y)
+        h = float(ground.person_height(y))
+        for g in range(group):
+            # Companions walk side by side: small depth offset, so one partly hides the other.
+            dx = 0.0 if g == 0 else float(rng.uniform(-0.6, 0.6)) * h
+            dy = 0.0 if g == 0 else float(rng.choice([-1, 1]) * rng.uniform(0.04, 0.1)) * h
+            if g:
+                moving[i] = moving[i - g]
+            walker(i, t0, x + dx, y + dy, direction * speed, vy)
+            i += 1
+
+    heights = ground.person_height(feet[..., 1])
+    step = np.abs(np.diff(feet[..., 0], axis=1, prepend=feet[:, :1, 0])) / np.maximum(heights, 1)
+    phase = np.cumsum(step * 2.0 * np.pi * 1.6, axis=1) + rng.uniform(0, 2 * np.pi, (n_people, 1))
+    looks = [person_look(palettes, p) for p in parts]
+    classes = np.ones(n_people, np.int64)
+
+    # Consider-0 objects: standing people (class 7) and mannequins (class 8).
+    n_static = int(rng.integers(0, cfg.static_objects + 1))
+    s_feet, s_h, s_looks, s_cls, s_parts = [], [], [], [], []
+    for _ in range(n_static):
+        y = float(rng.uniform(ground.y_far, ground.y_far + 0.6 * (ground.y_near - ground.y_far)))
+        x = float(rng.uniform(0.05, 0.95) * (W + pan))
+        cls = STATIC_PERSON if rng.random() < 0.6 else DISTRACTOR
+        if cls == STATIC_PERSON:
+            look = person_look(palettes, np.array([rng.integers(s) for s in sizes]))
+        else:
+            grey = np.float32(rng.uniform(150, 220))
+            colors = np.full((3, 2, 3), grey, np.float32)
+            colors[:, 1] *= 0.8
+            look = Look(PERSON, colors, (0, 0, 0), (0.0, 0.05, 0.0), PERSON_ASPECT)
+        s_feet.append((x, y))
+        s_h.append(float(ground.person_height(y)))
+        s_looks.append(look)
+        s_cls.append(cls)
+        s_parts.append([-1, -1, -1])
+    if n_static:
+        feet = np.concatenate([feet, np.repeat(np.array(s_feet)[:, None], T, 1)])
+        heights = np.concatenate([heights, np.repeat(np.array(s_h)[:, None], T, 1)])
+        phase = np.concatenate([phase, np.zeros((n_static, T))])
+        alive = np.concatenate([alive, np.ones((n_static, T), bool)])
+        looks += s_looks
+        classes = np.concatenate([classes, np.array(s_cls, np.int64)])
+        parts = np.concatenate([parts, np.array(s_parts, np.int64)])
+
+    occluders = []
+    for _ in range(int(rng.integers(0, 3))):
+        y_bottom = float(rng.uniform(ground.y_far, ground.y_near))
+        w = float(ground.person_height(y_bottom)) * rng.uniform(0.12, 0.25)
+        x = float(rng.uniform(0.1, 0.9) * (W + pan))
+        colour = np.array(rng.uniform(60, 200, 3), np.float32)
+        occluders.append(Occluder((x - w / 2, 0.0, x + w / 2, y_bottom), colour))
+    return MOTScene(W, H, T, horizon, background, offsets, looks, parts, classes, feet, heights, phase, alive,
+                    occluders)
+
+
+@dataclass
+class MOTRender:
+    """Per-row annotation of a rendered scene (one row per object per frame it is on screen).
+
+    Attributes:
+        frames: (N,) int64 1-based frame; objects: (N,) int64 object index into the scene (id = index + 1).
+        boxes: (N, 4) float64 tight amodal ``xyxy`` box; visible_boxes: (N, 4) tight box of the visible
+            pixels (NaN when nothing is visible); visibility: (N,) float64 in [0, 1].
+    """
+
+    frames: np.ndarray
+    objects: np.ndarray
+    boxes: np.ndarray
+    visible_boxes: np.ndarray
+    visibility: np.ndarray
+
+
+def render_mot(rng: np.random.Generator, scene: MOTScene, noise_sigma: float, emit) -> MOTRender:
+    """Render every frame in depth order, calling ``emit(t, rgb_uint8)`` (t 1-based) for each frame."""
+    W, H = scene.width, scene.height
+    rows: list[tuple] = []
+    noise = NoiseBank(rng, H, W, noise_sigma)
+    for t in range(scene.length):
+        off = int(scene.offsets[t])
+        frame = scene.background[:, off:off + W].copy()
+        labels = np.zeros((H, W), np.int32)
+        x, y = scene.feet[:, t, 0] - off, scene.feet[:, t, 1]
+        h = scene.heights[:, t]
+        half = 0.5 * PERSON_ASPECT * h + 2
+        on = scene.alive[:, t] & (x + half > 0) & (x - half < W) & (y - h < H)
+        # Depth order: farther (smaller feet y) first; pillars sort by their bottom edge among sprites.
+        items = [(float(y[i]), 0, i) for i in np.flatnonzero(on)]
+        items += [(occ.box[3], 1, k) for k, occ in enumerate(scene.occluders)]
+        items.sort()
+        drawn: dict[int, tuple[int, np.ndarray]] = {}
+        for _, kind, k in items:
+            if kind == 1:
+                draw_occluder(frame, labels, scene.occluders[k], off)
+                continue
+            box = np.array([x[k] - 0.5 * PERSON_ASPECT * h[k], y[k] - h[k], x[k] + 0.5 * PERSON_ASPECT * h[k], y[k]])
+            area, tight = draw_sprite(frame, labels, k + 1, scene.looks[k], box, float(scene.phase[k, t]))
+            if tight is not None:
+                drawn[k] = (area, tight)
+        for k in sorted(drawn):
+            area, tight = drawn[k]
+            c0, r0 = max(int(tight[0]), 0), max(int(tight[1]), 0)
+            c1, r1 = min(int(tight[2]), W), min(int(tight[3]), H)
+            if c0 >= c1 or r0 >= r1:
+                continue  # silhouette entirely off screen
+            mine = labels[r0:r1, c0:c1] == k + 1
+            visible = int(np.count_nonzero(mine))
+            vbox = np.full(4, np.nan)
+            if visible:
+                rr, cc = np.flatnonzero(mine.any(1)), np.flatnonzero(mine.any(0))
+                vbox = np.array([c0 + cc[0], r0 + rr[0], c0 + cc[-1] + 1, r0 + rr[-1] + 1], np.float64)
+            rows.append((t + 1, k, tight, vbox, visible / area))
+        emit(t + 1, noise.finish(rng, frame))
+    if not rows:
+        z = np.zeros(0)
+        return MOTRender(z.astype(np.int64), z.astype(np.int64), np.zeros((0, 4)), np.zeros((0, 4)), z)
+    return MOTRender(
+        frames=np.array([r[0] for r in rows], np.int64),
+        objects=np.array([r[1] for r in rows], np.int64),
+        boxes=np.stack([r[2] for r in rows]),
+        visible_boxes=np.stack([r[3] for r in rows]),
+        visibility=np.array([r[4] for r in rows], np.float64),
+    )
+
+
+def gt_rows(scene: MOTScene, render: MOTRender) -> MOTRows:
+    """MOTChallenge ground truth: walkers class 1 consider 1; static objects consider 0 (as MOT17)."""
+    classes = scene.classes[render.objects]
+    return MOTRows(
+        frames=render.frames.copy(),
+        ids=render.objects + 1,
+        boxes=render.boxes.copy(),
+        scores=(classes == 1).astype(np.float64),
+        classes=classes,
+        visibility=np.round(render.visibility, 4),
+    )
+
+
+def detection_rows(rng: np.random.Generator, scene: MOTScene, render: MOTRender, cfg: MOTConfig) -> MOTRows:
+    """Noisy public detections derived from the rendered ground truth.
+
+    - detection probability falls from ``1 - det_miss`` (visibility >= 0.5) to 0 (visibility <= 0.15);
+    - partly hidden people are detected around their visible part (box halfway between the amodal and the
+      visible box), all boxes get edge jitter and are clipped to the frame;
+    - scores: clearly visible people mostly in [0.6, 0.98]; a ``det_low_share`` of them and most partly
+      hidden ones in [0.1, 0.6] (what ByteTrack's second association stage recovers); mannequins medium;
+    - false positives: Poisson(``det_fp_rate``) per frame, person-shaped boxes on the ground band, mostly
+      low scores.
+    """
+    W, H = scene.width, scene.height
+    vis = render.visibility
+    p_det = (1.0 - cfg.det_miss) * np.clip((vis - 0.15) / 0.35, 0.0, 1.0)
+    keep = rng.random(len(vis)) < p_det
+    boxes = render.boxes.copy()
+    partial = keep & (vis < 0.9)
+    vb = render.visible_boxes
+    boxes[partial] = 0.5 * boxes[partial] + 0.5 * vb[partial]
+    wh = np.stack([boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], 1)
+    boxes += rng.normal(0.0, cfg.det_jitter, boxes.shape) * np.tile(wh, 2)
+    low = (rng.random(len(vis)) < cfg.det_low_share) | ((vis < 0.6) & (rng.random(len(vis)) < 0.7))
+    scores = np.where(low, rng.uniform(0.1, 0.6, len(vis)), 0.6 + 0.38 * rng.beta(5.0, 2.0, len(vis)))
+    classes = scene.classes[render.objects]
+    scores = np.where(classes == DISTRACTOR, rng.uniform(0.3, 0.8, len(vis)), scores)
+    frames, boxes, scores = render.frames[keep], boxes[keep], scores[keep]
+
+    n_fp = rng.poisson(cfg.det_fp_rate, scene.length)
+    fp_frames = np.repeat(np.arange(1, scene.length + 1), n_fp)
+    m = len(fp_frames)
+    ground = _Ground(H, scene.horizon)
+    fy = rng.uniform(ground.y_far, H, m)
+    fh = ground.person_height(fy) * rng.uniform(0.6, 1.2, m)
+    fw = fh * rng.uniform(0.3, 0.6, m)
+    fx = rng.uniform(0, W, m)
+    fp_boxes = np.stack([fx - fw / 2, fy - fh, fx + fw / 2, fy], 1)
+    fp_scores = np.where(rng.random(m) < 0.1, rng.uniform(0.6, 0.8, m), rng.uniform(0.1, 0.55, m))
+
+    frames = np.concatenate([frames, fp_frames])
+    boxes = np.concatenate([boxes, fp_boxes])
+    scores = np.concatenate([scores, fp_scores])
+    boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, W)
+    boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, H)
+    ok = (boxes[:, 2] - boxes[:, 0] >= 4) & (boxes[:, 3] - boxes[:, 1] >= 8)
+    order = np.lexsort((-scores[ok], frames[ok]))
+    n = int(ok.sum())
+    return MOTRows(
+        frames=frames[ok][order],
+        ids=np.full(n, -1, np.int64),
+        boxes=np.round(boxes[ok][order], 2),
+        scores=np.round(scores[ok][order], 4),
+        classes=np.full(n, -1, np.int64),
+        visibility=np.full(n, -1.0),
+    )
