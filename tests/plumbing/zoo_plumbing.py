@@ -66,3 +66,35 @@ class TinyRegressor(L.LightningModule):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
+
+
+class TinyMOTCounter(L.LightningModule):
+    """Counts the annotated people of each frame from pooled pixels: drives MOTDataModule batches (SGS
+    groups) through real training, so DDP sampling and logging are exercised on ZooSynth.
+
+    Appends the (rank, video, frame) of every sample it trains on to ``$ZOO_PLUMBING_TRACE`` if set.
+    """
+
+    def __init__(self, lr: float = 0.01) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.head = torch.nn.Linear(3 * 4 * 4, 1)
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        images = batch["image"]  # (B, 3, H, W)
+        pooled = torch.nn.functional.adaptive_avg_pool2d(images, 4).flatten(1)
+        counts = torch.tensor([float(len(b)) for b in batch["boxes"]], device=images.device)
+        loss = torch.nn.functional.mse_loss(self.head(pooled).squeeze(-1), counts)
+        self.log("train/loss", loss, sync_dist=True, batch_size=images.shape[0])
+        trace = os.environ.get("ZOO_PLUMBING_TRACE")
+        if trace:
+            frames = torch.as_tensor(batch["frame"]).tolist()
+            videos = torch.as_tensor(batch["video"]).tolist()
+            with Path(trace).open("a") as handle:
+                handle.write(json.dumps({"rank": int(self.global_rank), "step": int(self.global_step),
+                                         "epoch": int(self.current_epoch),
+                                         "samples": list(zip(videos, frames))}) + "\n")
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)

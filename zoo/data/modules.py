@@ -1,0 +1,697 @@
+"""LightningDataModules: MOTDataModule, VideoDataModule, SOTDataModule.
+
+Each module is built from plain values (Hydra presets ``zoo/conf/data/<benchmark>.yaml``), trains through a
+DDP-aware, resumable batch sampler (:mod:`zoo.data.samplers`; Trainer presets set
+``use_distributed_sampler: false``) and exposes whole evaluation sequences for the shared runners in
+``zoo.tasks``: ``eval_sequences(split)`` and ``eval_shard(rank, world, split)`` (whole sequences per rank,
+balanced by frame count).
+
+Roots: ``root=None`` uses ZooSynth (generated on first use by ``zoo.data.synth.ensure_synth``); a real
+benchmark root is checked at construction and a missing or wrong one raises ``FileNotFoundError`` that
+names the directory layout the benchmark needs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning as L
+
+from zoo.data.datasets import MOTGroupDataset, SOTPairDataset, VideoClipDataset, collate
+from zoo.data.formats import davis, got10k, jhmdb, lasot, motchallenge, otb, trackingnet
+from zoo.data.formats.errors import FormatError
+from zoo.data.samplers import (
+    EvenBatches,
+    ResumableDataLoader,
+    SequenceShardSampler,
+    ShuffleGroupSampler,
+    make_batch_sampler,
+)
+from zoo.data.transforms import photometric_transform, train_transform
+from zoo.data.types import MOTSequence, SOTSequence, VOSSequence
+
+Task = Literal["mot", "vos", "sot"]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """What the data modules know about one benchmark.
+
+    Attributes:
+        name: preset name (``mot17``...).
+        task: ``mot``, ``vos`` or ``sot``.
+        layout: the directory layout, in words, for error messages.
+        synth: ZooSynth task folder (``mot``/``vos``/``sot``) for the synthetic benchmarks, else None.
+    """
+
+    name: str
+    task: Task
+    layout: str
+    synth: str | None = None
+
+
+_MOT_LAYOUT = (
+    "<root>/<split>/<seq>/{seqinfo.ini, img1/000001.jpg..., gt/gt.txt, det/det.txt} with <split> e.g. "
+    "train, test (DanceTrack also val)"
+)
+BENCHMARKS: dict[str, Benchmark] = {
+    b.name: b
+    for b in (
+        Benchmark("mot17", "mot", _MOT_LAYOUT + "; sequences MOT17-02-DPM, -FRCNN, -SDP ..."),
+        Benchmark("mot20", "mot", _MOT_LAYOUT + "; sequences MOT20-01 ..."),
+        Benchmark("dancetrack", "mot", _MOT_LAYOUT + "; sequences dancetrack0001 ..."),
+        Benchmark("synth_mot", "mot", "a ZooSynth folder: " + _MOT_LAYOUT, synth="mot"),
+        Benchmark("davis17", "vos", davis.LAYOUT),
+        Benchmark(
+            "jhmdb",
+            "vos",
+            "<root>/<split file> listing clip folders <clip>/00001.png... with "
+            "joint_positions.mat (JHMDB keypoints; split file e.g. val_list.txt)",
+        ),
+        Benchmark("folder", "vos", "<root>/<video>/<frames>.jpg: one folder of frames a video (unlabelled)"),
+        Benchmark("synth_vos", "vos", "a ZooSynth folder: " + davis.LAYOUT, synth="vos"),
+        Benchmark("got10k", "sot", got10k.LAYOUT),
+        Benchmark("lasot", "sot", lasot.LAYOUT),
+        Benchmark("otb", "sot", otb.LAYOUT),
+        Benchmark("trackingnet", "sot", trackingnet.LAYOUT),
+        Benchmark("synth_sot", "sot", "a ZooSynth folder: " + got10k.LAYOUT, synth="sot"),
+    )
+}
+
+_MOT17_COPY = re.compile(r"^(MOT17-[0-9]+)-(DPM|FRCNN|SDP)$")
+
+
+def _plain(v: Any) -> Any:
+    """OmegaConf containers (from Hydra) -> plain tuples/values."""
+    if isinstance(v, (str, bytes)) or v is None:
+        return v
+    if isinstance(v, Sequence) or type(v).__name__ == "ListConfig":
+        return tuple(_plain(x) for x in v)
+    return v
+
+
+def _size(v: int | Sequence[int]) -> tuple[int, int]:
+    v = _plain(v)
+    if isinstance(v, int):
+        return v, v
+    if len(v) != 2:
+        raise ValueError(f"image size must be an int or [height, width], got {v}")
+    return int(v[0]), int(v[1])
+
+
+class _TrackingDataModule(L.LightningDataModule):
+    """Shared plumbing: benchmark lookup, root resolution and checks, sequence cache, shards, loaders."""
+
+    task: Task
+
+    def __init__(
+        self,
+        *,
+        root: str | os.PathLike | None,
+        benchmark: str,
+        train_split: str | None,
+        val_split: str | None,
+        num_workers: int,
+        seed: int,
+        synth_preset: str,
+        synth_root: str | os.PathLike | None,
+        pin_memory: bool,
+        persistent_workers: bool,
+        even_batches: EvenBatches,
+    ) -> None:
+        super().__init__()
+        if benchmark not in BENCHMARKS or BENCHMARKS[benchmark].task != self.task:
+            names = sorted(n for n, b in BENCHMARKS.items() if b.task == self.task)
+            raise ValueError(f"{type(self).__name__}: unknown benchmark {benchmark!r}; choose one of {names}")
+        self.bench = BENCHMARKS[benchmark]
+        self.benchmark = benchmark
+        self.train_split = train_split
+        self.val_split = val_split
+        self.num_workers = int(num_workers)
+        self.seed = int(seed)
+        self.synth_preset = synth_preset
+        self.synth_root = None if synth_root is None else Path(synth_root)
+        self.pin_memory = pin_memory
+        self.persistent_workers = persistent_workers and self.num_workers > 0
+        self.even_batches = even_batches
+        self._root = None if root is None else Path(os.path.expanduser(str(root)))
+        if self._root is None and self.bench.synth is None:
+            raise ValueError(
+                f"benchmark {benchmark!r} needs data.root=/path/to/{benchmark} (expected layout: "
+                f"{self.bench.layout})"
+            )
+        self._cache: dict[str, list] = {}
+
+    def _check_roots(self) -> None:
+        """Fail fast on a wrong root (subclasses call this at the end of ``__init__``)."""
+        if self._root is not None:
+            for split in dict.fromkeys(s for s in (self.train_split, self.val_split) if s is not None):
+                self._check_root(self._root, split)
+
+    # -- roots ---------------------------------------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        """The benchmark root (ZooSynth's task folder, generated on first access, when ``root`` is None)."""
+        if self._root is None:
+            from zoo.data.synth import ensure_synth
+
+            base = ensure_synth(self.synth_preset, root=self.synth_root, seed=self.seed_synth)
+            self._root = Path(base) / str(self.bench.synth)
+        return self._root
+
+    #: ZooSynth content is a function of the preset and this seed (not of the training seed).
+    seed_synth = 0
+
+    def _missing(self, path: Path, what: str) -> FileNotFoundError:
+        return FileNotFoundError(
+            f"{self.benchmark}: {what} {path} not found. Expected layout: {self.bench.layout}. "
+            f"Point data.root at the benchmark folder (or set $ZOO_DATASETS to the folder holding "
+            f"{self.benchmark}/)."
+        )
+
+    def _split_path(self, root: Path, split: str) -> Path:
+        """The path that must exist to load ``split`` (subclasses refine)."""
+        return root / split
+
+    def _check_root(self, root: Path, split: str) -> None:
+        if not root.is_dir():
+            raise self._missing(root, "root folder")
+        need = self._split_path(root, split)
+        if not need.exists():
+            raise self._missing(need, f"split {split!r}:")
+
+    def prepare_data(self) -> None:
+        """Generate ZooSynth once per node (Lightning calls this on local rank 0 only)."""
+        _ = self.root
+
+    # -- sequences -----------------------------------------------------------------------------------------
+    def _load(self, split: str) -> list:
+        raise NotImplementedError
+
+    def sequences(self, split: str) -> list:
+        """All sequences of ``split`` (cached)."""
+        if split not in self._cache:
+            root = self.root
+            self._check_root(root, split)
+            self._cache[split] = self._load(split)
+        return self._cache[split]
+
+    def eval_sequences(self, split: str | None = None) -> list:
+        """Whole sequences for the evaluation runner (default: ``val_split``)."""
+        split = split or self.val_split
+        if split is None:
+            raise ValueError(f"{self.benchmark}: no evaluation split configured (val_split is null)")
+        return self.sequences(split)
+
+    def eval_shard(self, rank: int, world: int, split: str | None = None) -> list:
+        """The sequences rank ``rank`` of ``world`` evaluates: whole sequences, balanced by frame count."""
+        seqs = self.eval_sequences(split)
+        shard = SequenceShardSampler([len(s) for s in seqs], world, rank)
+        return [seqs[i] for i in shard]
+
+    def _train_split(self) -> str:
+        if self.train_split is None:
+            raise ValueError(f"{self.benchmark} has no training split here (train_split is null)")
+        return self.train_split
+
+    def _loader(self, dataset: Any, sampler: ShuffleGroupSampler) -> ResumableDataLoader:
+        return ResumableDataLoader(
+            dataset,
+            sampler,
+            num_workers=self.num_workers,
+            collate_fn=collate,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.persistent_workers,
+        )
+
+
+# ------------------------------------------------------------------------------------------------- MOT
+class MOTDataModule(_TrackingDataModule):
+    """Multi-object tracking: training groups of consecutive frames (SGS), evaluation on whole sequences.
+
+    Args:
+        root: benchmark folder (holding ``train/``, ``test/``...); None for ZooSynth.
+        benchmark: ``mot17``, ``mot20``, ``dancetrack`` or ``synth_mot``.
+        train_split, val_split: split folders for training and evaluation.
+        seqmap: optional seqmap file (or list of names) restricting the evaluation split.
+        train_seqmap: likewise for the training split.
+        group_size: B, consecutive frames per group (FineTrack: one group a batch).
+        groups_per_batch: groups concatenated into one batch.
+        image_size: training frame size [H, W] (letterbox).
+        num_workers: DataLoader workers.
+        sampler: ``sgs`` (Shuffle-Group Sampling) or ``random`` (ablation: random frames, same frame count).
+        seed: sampler seed (the epoch order is a function of seed and epoch).
+        detections: folder of replacement detections for evaluation: ``<seq>.txt`` or
+            ``<seq>/det/det.txt`` in MOTChallenge det format (default: the benchmark's public ``det.txt``).
+        classes, consider_only, min_visibility: training gt filter (see ``MOTGroupDataset``).
+        dedupe_mot17: train on one copy of each MOT17 video (its DPM/FRCNN/SDP folders share frames and gt).
+        resize_mode, hflip, color_jitter, scale: training augmentation (``train_transform``).
+        normalize: ImageNet normalisation of training images.
+        synth_preset, synth_root: ZooSynth preset and cache folder (None: ``$ZOO_DATA``).
+        even_batches: ``drop`` or ``pad`` to give every rank the same number of batches.
+    """
+
+    task: Task = "mot"
+
+    def __init__(
+        self,
+        root: str | None = None,
+        benchmark: str = "synth_mot",
+        train_split: str | None = "train",
+        val_split: str | None = "val",
+        seqmap: str | Sequence[str] | None = None,
+        train_seqmap: str | Sequence[str] | None = None,
+        group_size: int = 8,
+        groups_per_batch: int = 1,
+        image_size: int | Sequence[int] = (272, 480),
+        num_workers: int = 2,
+        sampler: str = "sgs",
+        seed: int = 0,
+        detections: str | None = None,
+        classes: Sequence[int] = (1,),
+        consider_only: bool = True,
+        min_visibility: float = 0.0,
+        dedupe_mot17: bool = True,
+        resize_mode: Literal["letterbox", "resize"] = "letterbox",
+        hflip: float = 0.5,
+        color_jitter: float = 0.2,
+        scale: Sequence[float] | None = (0.8, 1.2),
+        normalize: bool = True,
+        synth_preset: str = "default",
+        synth_root: str | None = None,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
+        even_batches: EvenBatches = "drop",
+    ) -> None:
+        super().__init__(
+            root=root,
+            benchmark=benchmark,
+            train_split=train_split,
+            val_split=val_split,
+            num_workers=num_workers,
+            seed=seed,
+            synth_preset=synth_preset,
+            synth_root=synth_root,
+            pin_memory=pin_memory,
+            persistent_workers=persistent_workers,
+            even_batches=even_batches,
+        )
+        if sampler not in ("sgs", "random"):
+            raise ValueError(f"sampler must be 'sgs' or 'random', got {sampler!r}")
+        self.seqmap = _plain(seqmap)
+        self.train_seqmap = _plain(train_seqmap)
+        self.group_size = int(group_size)
+        self.groups_per_batch = int(groups_per_batch)
+        self.image_size = _size(image_size)
+        self.sampler = sampler
+        self.detections = None if detections is None else Path(os.path.expanduser(str(detections)))
+        if self.detections is not None and not self.detections.is_dir():
+            raise FileNotFoundError(
+                f"detections folder {self.detections} not found (expected <seq>.txt or <seq>/det/det.txt files)"
+            )
+        self.classes = tuple(int(c) for c in _plain(classes))
+        self.consider_only = consider_only
+        self.min_visibility = float(min_visibility)
+        self.dedupe_mot17 = dedupe_mot17
+        self.resize_mode = resize_mode
+        self.hflip, self.color_jitter = float(hflip), float(color_jitter)
+        self.scale = None if scale is None else tuple(float(s) for s in _plain(scale))
+        self.normalize = normalize
+        self._train_ds: MOTGroupDataset | None = None
+        self._check_roots()
+
+    def _load(self, split: str) -> list[MOTSequence]:
+        return motchallenge.load_split(self.root / split)
+
+    def _select(self, seqs: list[MOTSequence], seqmap: str | Sequence[str] | None) -> list[MOTSequence]:
+        """The sequences a seqmap (file or names) lists, in its order; all when None."""
+        if seqmap is None:
+            return seqs
+        names = motchallenge.read_seqmap(seqmap) if isinstance(seqmap, (str, Path)) else list(seqmap)
+        by_name = {s.name: s for s in seqs}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise FileNotFoundError(
+                f"{self.benchmark}: seqmap lists {missing[0]!r}, which is not a sequence folder of the split "
+                f"(found {sorted(by_name)[:5]}...)"
+            )
+        return [by_name[n] for n in names]
+
+    def eval_sequences(self, split: str | None = None) -> list[MOTSequence]:
+        """Whole sequences of ``split`` (default ``val_split``, restricted to ``seqmap``), with
+        ``detections`` swapped in if given."""
+        seqs = super().eval_sequences(split)
+        if split is None or split == self.val_split:
+            seqs = self._select(seqs, self.seqmap)
+        if self.detections is None:
+            return seqs
+        out = []
+        for s in seqs:
+            path = self.detections / f"{s.name}.txt"
+            if not path.is_file():
+                path = self.detections / s.name / "det" / "det.txt"
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"no detections for sequence {s.name}: expected {self.detections / (s.name + '.txt')} or "
+                    f"{path}"
+                )
+            out.append(MOTSequence(s.root, s.info, s.gt, motchallenge.read_mot_file(path, "det", s.info)))
+        return out
+
+    def train_sequences(self) -> list[MOTSequence]:
+        """Training sequences (one copy of each MOT17 video when ``dedupe_mot17``)."""
+        seqs = self._select(self.sequences(self._train_split()), self.train_seqmap)
+        if self.dedupe_mot17:
+            seen: set[str] = set()
+            kept = []
+            for s in seqs:
+                m = _MOT17_COPY.match(s.name)
+                key = m.group(1) if m else s.name
+                if key not in seen:
+                    seen.add(key)
+                    kept.append(s)
+            seqs = kept
+        return seqs
+
+    def train_dataset(self) -> MOTGroupDataset:
+        if self._train_ds is None:
+            tf = train_transform(
+                self.image_size,
+                mode=self.resize_mode,
+                hflip=self.hflip,
+                color_jitter=self.color_jitter,
+                scale=self.scale,
+                normalize=self.normalize,
+            )
+            self._train_ds = MOTGroupDataset(
+                self.train_sequences(),
+                tf,
+                classes=self.classes,
+                consider_only=self.consider_only,
+                min_visibility=self.min_visibility,
+            )
+        return self._train_ds
+
+    @property
+    def num_identities(self) -> int:
+        """Identities in the training split after filtering (size of the classifier heads)."""
+        return self.train_dataset().num_identities
+
+    def setup(self, stage: str | None = None) -> None:
+        if stage in (None, "fit"):
+            self.train_dataset()
+
+    def train_dataloader(self) -> ResumableDataLoader:
+        ds = self.train_dataset()
+        sampler = make_batch_sampler(
+            self.sampler,
+            ds.frame_counts,
+            self.group_size,
+            groups_per_batch=self.groups_per_batch,
+            seed=self.seed,
+            even_batches=self.even_batches,
+        )
+        return self._loader(ds, sampler)
+
+
+# ----------------------------------------------------------------------------------------------- video
+class VideoDataModule(_TrackingDataModule):
+    """Self-supervised video: unlabelled clips with a frame-gap schedule for training; first-frame-annotated
+    sequences (DAVIS masks, JHMDB keypoints) for evaluation.
+
+    Args:
+        root: benchmark folder; None for ZooSynth.
+        benchmark: ``davis17``, ``jhmdb`` (evaluation only; ``val_split`` is the split file, relative to
+            root), ``folder`` (training only: one sub-folder of frames a video) or ``synth_vos``.
+        train_split, val_split: DAVIS ImageSets split names (``train``/``val``).
+        clip_len: T, frames per training clip.
+        gaps, gap_probs: frame-gap schedule (MAST: {2, 5, 8} with 0.4/0.4/0.2).
+        image_size: training crop size [H, W] (random resized crop covering ``crop_scale`` of the frame).
+        batch_size: clips per batch.
+        normalize: ImageNet normalisation (default False: raw RGB in [0, 1], as DMP converts to Lab).
+        year, resolution: DAVIS ImageSets year and image resolution folder.
+        sampler, seed, num_workers, synth_preset, synth_root, even_batches: as for ``MOTDataModule``.
+    """
+
+    task: Task = "vos"
+
+    def __init__(
+        self,
+        root: str | None = None,
+        benchmark: str = "synth_vos",
+        train_split: str | None = "train",
+        val_split: str | None = "val",
+        clip_len: int = 8,
+        gaps: Sequence[int] = (2, 5, 8),
+        gap_probs: Sequence[float] = (0.4, 0.4, 0.2),
+        image_size: int | Sequence[int] = (96, 96),
+        crop_scale: Sequence[float] = (0.3, 1.0),
+        batch_size: int = 12,
+        num_workers: int = 2,
+        seed: int = 0,
+        normalize: bool = False,
+        hflip: float = 0.5,
+        color_jitter: float = 0.0,
+        year: str = "2017",
+        resolution: str = "480p",
+        synth_preset: str = "default",
+        synth_root: str | None = None,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
+        even_batches: EvenBatches = "drop",
+    ) -> None:
+        super().__init__(
+            root=root,
+            benchmark=benchmark,
+            train_split=train_split,
+            val_split=val_split,
+            num_workers=num_workers,
+            seed=seed,
+            synth_preset=synth_preset,
+            synth_root=synth_root,
+            pin_memory=pin_memory,
+            persistent_workers=persistent_workers,
+            even_batches=even_batches,
+        )
+        self.clip_len = int(clip_len)
+        self.gaps = tuple(int(g) for g in _plain(gaps))
+        self.gap_probs = tuple(float(p) for p in _plain(gap_probs))
+        self.image_size = _size(image_size)
+        self.crop_scale = tuple(float(s) for s in _plain(crop_scale))
+        self.batch_size = int(batch_size)
+        self.normalize = normalize
+        self.hflip, self.color_jitter = float(hflip), float(color_jitter)
+        self.year, self.resolution = str(year), str(resolution)
+        self._train_ds: VideoClipDataset | None = None
+        self._check_roots()
+
+    def _split_path(self, root: Path, split: str) -> Path:
+        if self.benchmark in ("davis17", "synth_vos"):
+            return root / "ImageSets" / self.year / f"{split}.txt"
+        if self.benchmark == "jhmdb":
+            return Path(split) if Path(split).is_absolute() else root / split
+        return root
+
+    def _load(self, split: str) -> list[VOSSequence]:
+        if self.benchmark == "jhmdb":
+            return jhmdb.load_jhmdb(self.root, self._split_path(self.root, split))
+        if self.benchmark == "folder":
+            from zoo.core.video import list_frames
+
+            root = self.root
+            vids = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name)
+            out = [VOSSequence(p.name, list_frames(p)) for p in vids]
+            out = [v for v in out if len(v) > 0]
+            if not out:
+                raise FormatError(root, f"no frame folders; expected {self.bench.layout}")
+            return out
+        return davis.load_davis(self.root, split, year=self.year, resolution=self.resolution)
+
+    def train_dataset(self) -> VideoClipDataset:
+        if self._train_ds is None:
+            tf = train_transform(
+                self.image_size,
+                mode="crop",
+                crop_scale=self.crop_scale,
+                hflip=self.hflip,
+                color_jitter=self.color_jitter,
+                normalize=self.normalize,
+                min_visibility=0.0,
+            )
+            self._train_ds = VideoClipDataset(
+                self.sequences(self._train_split()),
+                self.clip_len,
+                tf,
+                gaps=self.gaps,
+                gap_probs=self.gap_probs,
+            )
+        return self._train_ds
+
+    def setup(self, stage: str | None = None) -> None:
+        if stage in (None, "fit"):
+            self.train_dataset()
+
+    def train_dataloader(self) -> ResumableDataLoader:
+        ds = self.train_dataset()
+        sampler = ShuffleGroupSampler(
+            [len(ds)], 1, groups_per_batch=self.batch_size, seed=self.seed, even_batches=self.even_batches
+        )
+        return self._loader(ds, sampler)
+
+
+# ------------------------------------------------------------------------------------------------- SOT
+class SOTDataModule(_TrackingDataModule):
+    """Single-object tracking: template/search pairs (or short clips) for training; whole sequences with
+    the first-frame box for evaluation.
+
+    Args:
+        root: benchmark folder; None for ZooSynth.
+        benchmark: ``got10k``, ``lasot``, ``otb`` (evaluation only, every sequence), ``trackingnet``
+            (splits ``TRAIN``/``TEST``) or ``synth_sot``.
+        train_split, val_split: split names (GOT-10k ``train``/``val``/``test``, LaSOT ``train``/``test``).
+        mode: ``pair`` (template/search crops) or ``clip`` (whole frames, ``clip_len`` frames).
+        template_size, search_size, context, search_factor, max_gap, center_jitter, scale_jitter: pair
+            sampling and cropping (see ``SOTPairDataset``).
+        clip_len, clip_stride, image_size: clip mode (frames resized/letterboxed to ``image_size``).
+        batch_size: samples per batch.
+        with_masks: return target masks where the benchmark has them (ZooSynth-SOT).
+        hflip, color_jitter, normalize: augmentation and normalisation.
+        seed, num_workers, synth_preset, synth_root, even_batches: as for ``MOTDataModule``.
+    """
+
+    task: Task = "sot"
+
+    def __init__(
+        self,
+        root: str | None = None,
+        benchmark: str = "synth_sot",
+        train_split: str | None = "train",
+        val_split: str | None = "val",
+        mode: Literal["pair", "clip"] = "pair",
+        template_size: int = 64,
+        search_size: int = 128,
+        context: float = 0.5,
+        search_factor: float = 2.0,
+        max_gap: int = 50,
+        center_jitter: float = 0.2,
+        scale_jitter: float = 0.25,
+        clip_len: int = 8,
+        clip_stride: int = 1,
+        image_size: int | Sequence[int] = (120, 160),
+        batch_size: int = 16,
+        num_workers: int = 2,
+        seed: int = 0,
+        with_masks: bool = True,
+        hflip: float = 0.5,
+        color_jitter: float = 0.2,
+        normalize: bool = True,
+        synth_preset: str = "default",
+        synth_root: str | None = None,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
+        even_batches: EvenBatches = "drop",
+    ) -> None:
+        super().__init__(
+            root=root,
+            benchmark=benchmark,
+            train_split=train_split,
+            val_split=val_split,
+            num_workers=num_workers,
+            seed=seed,
+            synth_preset=synth_preset,
+            synth_root=synth_root,
+            pin_memory=pin_memory,
+            persistent_workers=persistent_workers,
+            even_batches=even_batches,
+        )
+        if mode not in ("pair", "clip"):
+            raise ValueError(f"mode must be 'pair' or 'clip', got {mode!r}")
+        self.mode = mode
+        self.pair_args = {
+            "template_size": int(template_size),
+            "search_size": int(search_size),
+            "context": float(context),
+            "search_factor": float(search_factor),
+            "max_gap": int(max_gap),
+            "center_jitter": float(center_jitter),
+            "scale_jitter": float(scale_jitter),
+            "clip_len": int(clip_len),
+            "clip_stride": int(clip_stride),
+            "with_masks": bool(with_masks),
+        }
+        self.image_size = _size(image_size)
+        self.batch_size = int(batch_size)
+        self.hflip, self.color_jitter = float(hflip), float(color_jitter)
+        self.normalize = normalize
+        self._train_ds: SOTPairDataset | None = None
+        self._check_roots()
+
+    #: benchmarks without split folders: a glob one sequence must match
+    _SEQUENCE_GLOB = {"lasot": "*/*/groundtruth.txt", "otb": "*/groundtruth_rect*.txt"}
+
+    def _check_root(self, root: Path, split: str) -> None:
+        super()._check_root(root, split)
+        pattern = self._SEQUENCE_GLOB.get(self.benchmark)
+        if pattern is not None and next(root.glob(pattern), None) is None:
+            raise self._missing(root / pattern, "no sequence:")
+
+    def _split_path(self, root: Path, split: str) -> Path:
+        if self.benchmark in ("lasot", "otb"):
+            return root
+        if self.benchmark == "trackingnet" and split == "TRAIN":
+            chunks = sorted(root.glob("TRAIN_*")) if root.is_dir() else []
+            return chunks[0] if chunks else root / "TRAIN_0"
+        return root / split
+
+    def _load(self, split: str) -> list[SOTSequence]:
+        root = self.root
+        if self.benchmark in ("got10k", "synth_sot"):
+            return got10k.load_got10k(root, split)
+        if self.benchmark == "lasot":
+            return lasot.load_lasot(root, split)
+        if self.benchmark == "otb":
+            return otb.load_otb(root)
+        return trackingnet.load_trackingnet(root, split)
+
+    def train_dataset(self) -> SOTPairDataset:
+        if self._train_ds is None:
+            if self.mode == "pair":
+                tf = photometric_transform(
+                    hflip=self.hflip, color_jitter=self.color_jitter, normalize=self.normalize
+                )
+            else:
+                tf = train_transform(
+                    self.image_size,
+                    hflip=self.hflip,
+                    color_jitter=self.color_jitter,
+                    normalize=self.normalize,
+                )
+            self._train_ds = SOTPairDataset(
+                self.sequences(self._train_split()), tf, mode=self.mode, **self.pair_args
+            )
+        return self._train_ds
+
+    def setup(self, stage: str | None = None) -> None:
+        if stage in (None, "fit"):
+            self.train_dataset()
+
+    def train_dataloader(self) -> ResumableDataLoader:
+        ds = self.train_dataset()
+        sampler = ShuffleGroupSampler(
+            [len(ds)], 1, groups_per_batch=self.batch_size, seed=self.seed, even_batches=self.even_batches
+        )
+        return self._loader(ds, sampler)
+
+
+__all__ = [
+    "BENCHMARKS",
+    "Benchmark",
+    "MOTDataModule",
+    "SOTDataModule",
+    "VideoDataModule",
+]
