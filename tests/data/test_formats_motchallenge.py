@@ -353,3 +353,20 @@ def test_real_tracker_file_survives_read_write_read_exactly(tmp_path):
     # left/top/w/h pass through xyxy arithmetic: equal up to the last bit (1 ulp at these magnitudes)
     np.testing.assert_allclose(b[:, 2:6], a[:, 2:6], rtol=4e-16, atol=2.3e-13)
     assert (b[:, 2:4] == a[:, 2:4]).mean() > 0.99
+
+
+def test_dancetrack_eight_digit_frames(tmp_path):
+    """DanceTrack names frames img1/00000001.jpg (8 digits); MOTChallenge uses 6."""
+    from zoo.core.video import write_image
+    from zoo.data.formats.motchallenge import load_sequence, write_seqinfo
+    from zoo.data.types import SeqInfo
+
+    seq = tmp_path / "dancetrack0001"
+    write_seqinfo(seq / "seqinfo.ini", SeqInfo("dancetrack0001", "img1", 20.0, 3, 8, 8, ".jpg"))
+    for t in range(1, 4):
+        write_image(seq / "img1" / f"{t:08d}.jpg", np.zeros((8, 8, 3), np.uint8))
+    loaded = load_sequence(seq)
+    assert loaded.frame_digits == 8 and loaded.image_path(3).name == "00000003.jpg" and loaded.image_path(3).exists()
+    (seq / "img1" / "00000002.jpg").unlink()
+    with pytest.raises(FormatError, match="00000002.jpg.*missing image"):
+        load_sequence(seq)

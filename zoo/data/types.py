@@ -84,12 +84,15 @@ class MOTSequence:
         info: parsed ``seqinfo.ini``.
         gt: ground truth rows, or None when the split has no gt (test splits).
         det: public detections, or None when absent.
+        frame_digits: zero-padded width of frame file names: 6 (MOT15-20, ``000001.jpg``) or 8
+            (DanceTrack, ``00000001.jpg``).
     """
 
     root: Path
     info: SeqInfo
     gt: MOTRows | None = None
     det: MOTRows | None = None
+    frame_digits: int = 6
 
     @property
     def name(self) -> str:
@@ -100,7 +103,7 @@ class MOTSequence:
 
     def image_path(self, frame: int) -> Path:
         """Path of 1-based ``frame`` (``img1/000001.jpg``); existence is not checked here."""
-        return self.root / self.info.im_dir / f"{frame:06d}{self.info.im_ext}"
+        return self.root / self.info.im_dir / f"{frame:0{self.frame_digits}d}{self.info.im_ext}"
 
 
 @dataclass

@@ -323,7 +323,15 @@ def write_seqmap(path: str | Path, names: list[str]) -> Path:
 
 
 # --------------------------------------------------------------------------------------------- sequences
-def _check_frames(folder: Path, info: SeqInfo, seqinfo_path: Path) -> None:
+def _frame_digits(folder: Path, info: SeqInfo) -> int:
+    """6 for MOTChallenge (``000001.jpg``), 8 for DanceTrack (``00000001.jpg``): whichever first frame exists."""
+    for digits in (6, 8):
+        if (folder / f"{1:0{digits}d}{info.im_ext}").exists():
+            return digits
+    return 6
+
+
+def _check_frames(folder: Path, info: SeqInfo, seqinfo_path: Path, digits: int) -> None:
     if not folder.is_dir():
         raise FormatError(folder, f"image folder (imDir={info.im_dir!r}) not found; {SEQUENCE_LAYOUT}")
     try:
@@ -331,7 +339,7 @@ def _check_frames(folder: Path, info: SeqInfo, seqinfo_path: Path) -> None:
     except OSError as exc:
         raise FormatError(folder, f"cannot list image folder: {exc.strerror or exc}") from exc
     for t in range(1, info.seq_length + 1):
-        name = f"{t:06d}{info.im_ext}"
+        name = f"{t:0{digits}d}{info.im_ext}"
         if name not in present:
             raise FormatError(
                 folder / name, f"missing image (seqLength={info.seq_length} in {seqinfo_path.name})", frame=t
@@ -345,7 +353,7 @@ def load_sequence(
 
     ``gt`` / ``det`` are None when not requested or when ``gt/gt.txt`` / ``det/det.txt`` do not exist (test
     splits). Rows are validated against ``seqLength``. With ``check_images`` every frame
-    ``<imDir>/%06d<imExt>`` for 1..seqLength must exist (the error names the first missing frame).
+    ``<imDir>/%06d<imExt>`` (``%08d`` for DanceTrack) for 1..seqLength must exist (the error names the first missing frame).
     """
     seq_dir = Path(seq_dir)
     ini = seq_dir / "seqinfo.ini"
@@ -355,9 +363,10 @@ def load_sequence(
     gt_path, det_path = seq_dir / "gt" / "gt.txt", seq_dir / "det" / "det.txt"
     gt = read_mot_file(gt_path, "gt", info) if load_gt and gt_path.exists() else None
     det = read_mot_file(det_path, "det", info) if load_det and det_path.exists() else None
+    digits = _frame_digits(seq_dir / info.im_dir, info)
     if check_images:
-        _check_frames(seq_dir / info.im_dir, info, ini)
-    return MOTSequence(root=seq_dir, info=info, gt=gt, det=det)
+        _check_frames(seq_dir / info.im_dir, info, ini, digits)
+    return MOTSequence(root=seq_dir, info=info, gt=gt, det=det, frame_digits=digits)
 
 
 def load_split(
