@@ -150,14 +150,18 @@ def compose(overrides: Sequence[str], config_name: str = "train") -> DictConfig:
     return cfg
 
 
-def _explain(error: Exception, overrides: Sequence[str]) -> ConfigError:
-    """Turn Hydra's composition errors into one message naming the bad key and the valid ones."""
+def _explain(error: Exception, overrides: Sequence[str], base: DictConfig | None = None) -> ConfigError:
+    """Turn Hydra's composition errors into one message naming the bad key and the valid ones.
+
+    ``base`` is the config whose keys are listed as valid (default: the train config of the recipe).
+    """
     text = str(error)
     for item in overrides:
         key = item.partition("=")[0].lstrip("+~")
         if f"'{key}'" in text or f"Key '{key.split('.')[-1]}'" in text:
             parent = key.rpartition(".")[0]
-            base = _base_config_for_hints(overrides)
+            if base is None:
+                base = _base_config_for_hints(overrides)
             valid = _valid_keys(base, parent)
             close = difflib.get_close_matches(key, valid, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -183,5 +187,39 @@ def _base_config_for_hints(overrides: Sequence[str]) -> DictConfig | None:
             return hydra_compose("train", overrides=[*keep, f"recipe_name={recipe}"])
     except Exception:
         return None
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def compose_primary(
+    config_name: str, overrides: Sequence[str], groups: Sequence[str] = ("data",)
+) -> DictConfig:
+    """Compose another packaged primary config (e.g. ``evaluate``) with CLI overrides; no recipe.
+
+    Same friendly errors as :func:`compose`: an unknown preset of ``groups`` or an unknown key raises
+    :class:`ConfigError` listing the valid choices/keys.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+
+    overrides = list(overrides)
+    for group in groups:
+        value = _override_value(overrides, group)
+        if value is not None and value not in presets(group):
+            raise ConfigError(_choices_message(f"{group} preset", value, presets(group)))
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_module(config_module=CONF_MODULE, version_base="1.3"):
+            try:
+                return hydra_compose(config_name, overrides=overrides)
+            except HydraException as error:
+                keep = [o for o in overrides if o.partition("=")[0] in groups]
+                try:
+                    base = hydra_compose(config_name, overrides=keep)
+                except HydraException:
+                    base = None
+                raise _explain(error, overrides, base) from None
     finally:
         GlobalHydra.instance().clear()

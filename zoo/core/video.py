@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageSequence
 
-from zoo.core.atomic import atomic_save, atomic_write_bytes
+from zoo.core.atomic import atomic_save, atomic_write_bytes, default_file_mode
 from zoo.data.formats.errors import FormatError
 
 __all__ = [
@@ -111,6 +111,7 @@ def _atomic_write_named(path: Path, write: Callable[[Path], None]) -> Path:
         write(Path(tmp))
         with open(tmp, "rb") as handle:  # flush to disk before the rename, as zoo.core.atomic does
             os.fsync(handle.fileno())
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

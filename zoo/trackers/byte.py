@@ -25,6 +25,9 @@ class ByteTrack(ByteAssociator):
     in recipes, not here. See :class:`~zoo.trackers.association.ByteAssociator` for each argument.
     """
 
+    #: motion and boxes only: the runner skips decoding frames for it
+    needs_frames = False
+
     def __init__(
         self,
         track_thresh: float = 0.6,

@@ -69,6 +69,9 @@ class Sort:
     the frame image is not used.
     """
 
+    #: motion and boxes only: the runner skips decoding frames for it
+    needs_frames = False
+
     def __init__(
         self, max_age: int = 1, min_hits: int = 3, iou_threshold: float = 0.3, min_score: float = 0.0
     ) -> None:

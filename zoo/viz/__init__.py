@@ -1,0 +1,5 @@
+"""Pictures and tables of evaluation results: Rich tables, SOT success/precision plots, rendered MOT videos.
+
+Submodules import their heavy dependencies (matplotlib, OpenCV) lazily; import them directly:
+``zoo.viz.tables``, ``zoo.viz.sot_plots``, ``zoo.viz.mot_render``.
+"""
