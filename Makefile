@@ -1,12 +1,13 @@
 # Two commands on a fresh machine with only Python and the package registries:
 #   make demo   creates .venv if missing, installs zoo, runs the main job on the embedded ZooSynth benchmark
 #   make test   same environment, the test suite
+#   make leaderboard   the shared leaderboard on ZooSynth (optional)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.zoo-installed
 
-.PHONY: install demo test test-slow lint wheel clean
+.PHONY: install demo leaderboard test test-slow lint wheel clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +22,11 @@ install: $(STAMP)
 
 demo: install
 	$(PY) -m zoo.demo
+
+# Evaluate every baseline, train what exists, gather results.json files (leaderboard.yaml) into
+# leaderboard/ (md, json, html, png) and regenerate the README's model-zoo table.
+leaderboard: install
+	$(PY) -m zoo.leaderboard evaluate=true train=true readme=true
 
 test: install
 	$(PY) -m pytest -q
