@@ -139,7 +139,6 @@ def test_cli_rescoring_of_mot17_equals_trackeval(tmp_path: Path, capsys: pytest.
     assert doc["benchmark"] == "mot17" and doc["split"] == "train" and len(doc["per_sequence"]) == 21
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not MOT17.is_dir(), reason="real MOT17 tracker data not available")
 def test_cli_subprocess_rescoring_of_mot17(tmp_path: Path) -> None:
     """The same as a user runs it: a fresh ``python -m zoo.evaluate`` process."""

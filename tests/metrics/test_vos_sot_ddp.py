@@ -102,7 +102,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.ddp
-@pytest.mark.slow  # two fresh interpreters importing torch + torchmetrics: ~15-45 s on the shared 2-core box
+# two fresh interpreters importing torch + torchmetrics: ~15-45 s on a shared 2-core box
 def test_two_gloo_ranks_match_one_process(tmp_path):
     out = tmp_path / "ddp.json"
     port = _free_port()

@@ -60,7 +60,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.slow
 @pytest.mark.ddp
 def test_torchrun_two_process_gloo_evaluation_equals_one_process(tmp_path: Path) -> None:
     root = tmp_path / "dance"
