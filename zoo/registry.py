@@ -47,6 +47,7 @@ _BUILTIN_MODULES: tuple[str, ...] = (
     "zoo.trackers.byte",
     "zoo.trackers.opencv_sot",
     "zoo.trackers.vos_baselines",
+    "zoo.methods.finetrack",
 )
 _imported = False
 

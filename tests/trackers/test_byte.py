@@ -24,7 +24,7 @@ from zoo.trackers.association import (
 )
 from zoo.trackers.byte import ByteTrack
 
-MOT17 = Path("/work/shared/data/mot17-train-trackeval")
+MOT17 = Path(__file__).resolve().parents[3] / "shared" / "data" / "mot17-train-trackeval"
 NO_FILTER = {"min_box_area": 0.0, "max_aspect_ratio": None}
 
 

@@ -17,7 +17,7 @@ from zoo.tasks.protocols import Detections, MOTTracker, Tracks
 from zoo.trackers.byte import ByteTrack
 from zoo.trackers.sort import Sort, sort_associate
 
-MOT17 = Path("/work/shared/data/mot17-train-trackeval")
+MOT17 = Path(__file__).resolve().parents[3] / "shared" / "data" / "mot17-train-trackeval"
 
 
 def _dets(boxes, scores=None) -> Detections:
