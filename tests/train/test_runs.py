@@ -44,11 +44,10 @@ def test_tensorboard_and_wandb_offline_stay_in_run_dir(tmp_path):
     assert list((tmp_path / "tb" / "logs").glob("events.out.tfevents.*"))
     pytest.importorskip("wandb")
     env = {"HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"), "XDG_CONFIG_HOME": str(home / ".config")}
-    env_clean = {k: v for k, v in env.items()}
     wb = subprocess.run(
         [sys.executable, "-m", "zoo.train", "recipe=plumbing", "progress=none", "logger=wandb",
          "run_dir=" + str(tmp_path / "wb")],
-        cwd=tmp_path, env={**plumbing_env(**env_clean), "WANDB_MODE": ""}, capture_output=True, text=True,
+        cwd=tmp_path, env={**plumbing_env(**env), "WANDB_MODE": ""}, capture_output=True, text=True,
         timeout=300,
     )
     assert wb.returncode == 0, wb.stderr[-3000:]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GENERATOR_VERSION = "1.1"
+GENERATOR_VERSION = "1.2"
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,8 @@ def _crossing_object(rng: np.random.Generator, cfg: VOSConfig, pan: int) -> tupl
     x = centre + direction * speed * (t - T / 2)
     y = np.full(T, rng.uniform(0.6, 0.9) * H)
     feet = np.stack([x, y], 1)
-    obj = MovingObject(look, feet, np.full(T, h), 0.45 * speed / h * 2 * np.pi * t / 2.0,
+    # walking phase advances with the distance covered (one stride cycle per ~2.2 body heights)
+    obj = MovingObject(look, feet, np.full(T, h), 2 * np.pi * speed * t / (2.2 * h),
                        lab_drift(rng, T, cfg.lab_amplitude))
     grey = random_color(rng, (0.0, 0.15), (0.35, 0.6))
     pillar = Occluder((centre - pillar_w / 2, -1.0, centre + pillar_w / 2, H + 1.0), grey)
