@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GENERATOR_VERSION = "1.2"
+GENERATOR_VERSION = "1.3"
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,14 @@ class MOTConfig:
         static_objects: at most this many ``consider=0`` distractor-class objects (class 7 static person,
             class 8 mannequin) per sequence, as MOT17 annotates them.
         group_share: probability that a spawned walker brings 1-2 companions walking with it.
+        crossing_pairs: head-on pairs at nearly the same depth, meeting inside the view; the two of a pair
+            are siblings (identities differing in exactly one part), so only that part tells them apart.
+        bounce_share: probability that a crossing pair turns back at the meeting point instead of passing
+            (a constant-velocity motion model then predicts each onto the other: the swap trap).
+        shake_share: share of sequences with camera jerks (a handheld camera re-framing).
+        shakes: at most this many jerks per shaking sequence (at least one).
+        shake_frac: (min, max) size of one jerk as a fraction of the frame width; the view stays displaced
+            afterwards, so a motion model's predictions miss for a frame or two.
         pan_share: share of sequences with a horizontal camera pan (0 disables the pan).
         pan_px: how far the crop window travels over the wider background, in pixels.
         det_jitter: std of detection box edge noise, as a fraction of box width/height.
@@ -43,6 +51,11 @@ class MOTConfig:
     max_people: int = 20
     static_objects: int = 2
     group_share: float = 0.35
+    crossing_pairs: int = 2
+    bounce_share: float = 0.5
+    shake_share: float = 0.5
+    shakes: int = 3
+    shake_frac: tuple[float, float] = (0.05, 0.09)
     pan_share: float = 0.5
     pan_px: int = 120
     det_jitter: float = 0.04

@@ -4,12 +4,15 @@ What one sequence contains (all drawn from one ``np.random.Generator``):
 
 - walkers (class 1, consider 1) whose identities come in part-sharing families (see
   :func:`zoo.data.synth.sprites.make_identities`); some walk in groups (family members side by side, so
-  identities differing in one part walk next to each other), two walkers are set on a head-on crossing at
-  nearly the same depth, others stop for a while, drift in depth, enter and leave at the borders;
+  identities differing in one part walk next to each other), pairs of siblings (identities differing in
+  exactly one part) are set on head-on crossings at nearly the same depth, and some pairs turn back where
+  they meet instead of passing (motion alone then predicts each onto the other), others stop for a while,
+  drift in depth, enter and leave at the borders;
 - up to ``static_objects`` consider-0 objects as MOT17 annotates them: class 7 (static person) and class 8
   (distractor: a grey mannequin that detectors fire on);
 - pillars, depth-sorted with the people;
-- an optional horizontal camera pan (a crop window sweeping over a wider background).
+- an optional horizontal camera pan (a crop window sweeping over a wider background) and optional camera
+  jerks (the window jumps a few percent of the frame width and stays there).
 
 Visibility (gt column 9) is the fraction of the sprite's silhouette pixels that end up on screen: pixels
 hidden by nearer sprites or pillars, or outside the frame, count as invisible. Boxes are tight boxes of the
@@ -23,7 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from zoo.data.synth.config import MOTConfig
-from zoo.data.synth.scene import NoiseBank, Occluder, draw_occluder, make_background, pan_offsets
+from zoo.data.synth.scene import (
+    NoiseBank,
+    Occluder,
+    draw_occluder,
+    make_background,
+    pan_offsets,
+    shake_offsets,
+)
 from zoo.data.synth.sprites import (
     PERSON,
     PERSON_ASPECT,
@@ -90,31 +100,41 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
     """Draw one MOT scene (trajectories, looks, camera) from ``rng``."""
     W, H, T = cfg.width, cfg.height, cfg.length
     pan = cfg.pan_px if (cfg.pan_share > 0 and rng.random() < cfg.pan_share) else 0
+    shaking = cfg.shake_share > 0 and rng.random() < cfg.shake_share
+    jump_px = (round(cfg.shake_frac[0] * W), round(cfg.shake_frac[1] * W)) if shaking else (0, 0)
+    margin = jump_px[1]  # room on both sides of the pan range for the jerks
+    canvas_w = W + pan + 2 * margin
     horizon = float(rng.uniform(0.28, 0.4))
     ground = _Ground(H, horizon)
-    background = make_background(rng, W + pan, H, horizon)
-    offsets = pan_offsets(rng, T, pan)
+    background = make_background(rng, canvas_w, H, horizon)
+    offsets = pan_offsets(rng, T, pan) + margin + shake_offsets(rng, T, cfg.shakes if shaking else 0, jump_px)
 
     n_people = int(rng.integers(cfg.min_people, cfg.max_people + 1))
     # Small palettes so identities share parts; sized so that n_people still fit comfortably.
     sizes = (int(rng.integers(3, 5)), int(rng.integers(4, 6)), int(rng.integers(3, 5)))
     palettes = person_palettes(rng, sizes)
-    parts = make_identities(rng, n_people, sizes)
+    n_pairs = min(cfg.crossing_pairs, n_people // 4)
+    parts = sibling_pairs_first(make_identities(rng, n_people, sizes), n_pairs)
 
     feet = np.zeros((n_people, T, 2))
     alive = np.zeros((n_people, T), bool)
     moving = np.ones((n_people, T), bool)
 
-    def walker(i: int, t0: int, x0: float, y0: float, vx: float, vy: float) -> None:
+    def walker(i: int, t0: int, x0: float, y0: float, vx: float, vy: float, turn: int | None = None,
+               drift: float = 0.04) -> None:
         # Depth drift follows a clipped random walk so paths bend; speeds scale with apparent size.
-        vys = vy + np.cumsum(rng.normal(0.0, 0.04, T - t0))
+        # ``turn``: from that frame on the walker heads back the way it came.
+        vys = vy + np.cumsum(rng.normal(0.0, drift, T - t0))
         ys = np.clip(y0 + np.cumsum(vys), ground.y_far, ground.y_near)
         hs = ground.person_height(ys)
-        vxs = vx * hs * moving[i, t0:]
+        heading = np.ones(T - t0)
+        if turn is not None:
+            heading[max(turn - t0, 0):] = -1.0
+        vxs = vx * hs * moving[i, t0:] * heading
         xs = x0 + np.concatenate([[0.0], np.cumsum(vxs[:-1])])
         feet[i, t0:, 0], feet[i, t0:, 1] = xs, ys
         feet[i, :t0] = feet[i, t0]
-        gone = (xs < -0.6 * hs) | (xs > W + pan + 0.6 * hs)
+        gone = (xs < -0.6 * hs) | (xs > canvas_w + 0.6 * hs)
         # Once a walker has left the canvas it stays gone (a new identity would be a new walker).
         entered = np.maximum.accumulate(~gone)
         alive[i, t0:] = ~(gone & entered)
@@ -127,16 +147,21 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
         return float(edge)
 
     i = 0
-    # Two walkers on a head-on course at nearly the same depth, meeting mid-sequence inside the view.
-    if n_people >= 4:
-        tc = int(rng.uniform(0.3, 0.6) * T)
+    # Sibling pairs on a head-on course at nearly the same depth (little depth drift), meeting inside the
+    # view; a bouncing pair stops short of each other (0.05-0.15 heights each side of the meeting point) and
+    # both walk back from the meeting frame on.
+    for _ in range(n_pairs):
+        tc = int(rng.uniform(0.25, 0.7) * T)
         xm = float(offsets[tc] + rng.uniform(0.3, 0.7) * W)
         yc = float(rng.uniform(ground.y_far + 0.2 * (ground.y_near - ground.y_far), ground.y_near - 10))
+        bounce = rng.random() < cfg.bounce_share
+        gap = float(rng.uniform(0.05, 0.15)) if bounce else 0.0
         for direction in (1, -1):
             y = yc + direction * rng.uniform(3, 8)
             speed = float(rng.uniform(0.035, 0.06))
             h = float(ground.person_height(y))
-            walker(i, 0, xm - direction * speed * h * tc, y, direction * speed, 0.0)
+            meet = xm - direction * gap * h
+            walker(i, 0, meet - direction * speed * h * tc, y, direction * speed, 0.0, tc if bounce else None, 0.01)
             i += 1
     while i < n_people:
         t0 = 0 if rng.random() < 0.55 else int(rng.integers(1, max(2, T - 10)))
@@ -172,7 +197,7 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
     s_feet, s_h, s_looks, s_cls, s_parts = [], [], [], [], []
     for _ in range(n_static):
         y = float(rng.uniform(ground.y_far, ground.y_far + 0.6 * (ground.y_near - ground.y_far)))
-        x = float(rng.uniform(0.05, 0.95) * (W + pan))
+        x = float(rng.uniform(0.05, 0.95) * canvas_w)
         cls = STATIC_PERSON if rng.random() < 0.6 else DISTRACTOR
         if cls == STATIC_PERSON:
             look = person_look(palettes, np.array([rng.integers(s) for s in sizes]))
@@ -199,11 +224,28 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
     for _ in range(int(rng.integers(0, 3))):
         y_bottom = float(rng.uniform(ground.y_far, ground.y_near))
         w = float(ground.person_height(y_bottom)) * rng.uniform(0.12, 0.25)
-        x = float(rng.uniform(0.1, 0.9) * (W + pan))
+        x = float(rng.uniform(0.1, 0.9) * canvas_w)
         colour = np.array(rng.uniform(60, 200, 3), np.float32)
         occluders.append(Occluder((x - w / 2, 0.0, x + w / 2, y_bottom), colour))
     return MOTScene(W, H, T, horizon, background, offsets, looks, parts, classes, feet, heights, phase, alive,
                     occluders)
+
+
+def sibling_pairs_first(parts: np.ndarray, n_pairs: int) -> np.ndarray:
+    """``parts`` (N, 3) reordered so rows (0, 1), (2, 3), ... are disjoint sibling pairs (exactly two
+    parts in common), as many as exist up to ``n_pairs``; the other rows follow in their order."""
+    taken: list[int] = []
+    for a in range(len(parts)):
+        if len(taken) >= 2 * n_pairs:
+            break
+        if a in taken:
+            continue
+        for b in range(a + 1, len(parts)):
+            if b not in taken and int((parts[a] == parts[b]).sum()) == 2:
+                taken += [a, b]
+                break
+    rest = [k for k in range(len(parts)) if k not in taken]
+    return parts[taken + rest]
 
 
 @dataclass

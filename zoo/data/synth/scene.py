@@ -109,6 +109,28 @@ def pan_offsets(rng: np.random.Generator, length: int, pan_px: int) -> np.ndarra
     return np.round(sweep * pan_px).astype(np.int64)
 
 
+def shake_offsets(rng: np.random.Generator, length: int, shakes: int, jump_px: tuple[int, int]) -> np.ndarray:
+    """(length,) int64 camera jerks: 1..``shakes`` sudden jumps of the crop window, each of
+    ``jump_px[0]..jump_px[1]`` pixels either way, held afterwards (a handheld camera re-framing).
+
+    The displacement stays within ``[-jump_px[1], jump_px[1]]`` (a jump that would leave it goes the other
+    way), so a canvas ``2 * jump_px[1]`` wider than the view always has room.
+    """
+    out = np.zeros(length, np.int64)
+    if shakes <= 0 or length < 3 or jump_px[1] <= 0:
+        return out
+    n = int(rng.integers(1, shakes + 1))
+    frames = np.sort(rng.choice(np.arange(1, length - 1), size=min(n, length - 2), replace=False))
+    shift = 0
+    for t in frames:
+        jump = int(rng.integers(jump_px[0], jump_px[1] + 1)) * (1 if rng.random() < 0.5 else -1)
+        if abs(shift + jump) > jump_px[1]:
+            jump = -jump
+        shift += jump
+        out[t:] = shift
+    return out
+
+
 class NoiseBank:
     """Per-frame sensor noise without drawing a full noise image per frame.
 
