@@ -27,7 +27,8 @@ def test_ddp_cpu_fit_two_processes(tmp_path):
     trace, run_dir = tmp_path / "trace.jsonl", tmp_path / "run"
     out = subprocess.run(
         [sys.executable, "-m", "zoo.train", "recipe=plumbing_mot", "trainer=ddp_cpu", "progress=none",
-         f"run_dir={run_dir}"],
+         f"run_dir={run_dir}", "+callbacks.throughput._target_=zoo.callbacks.throughput.TrainThroughput",
+         "+callbacks.throughput.warmup_steps=1"],
         cwd=tmp_path, env=plumbing_env(ZOO_PLUMBING_TRACE=str(trace)), capture_output=True, text=True,
         timeout=600,
     )
@@ -50,7 +51,17 @@ def test_ddp_cpu_fit_two_processes(tmp_path):
     assert (run_dir / "config.yaml").is_file() and (run_dir / "checkpoints" / "last.ckpt").is_file()
     rows = (run_dir / "logs" / "metrics.csv").read_text().splitlines()
     assert rows[0].startswith("epoch,step") and len(rows) > 1
-    assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoints", "config.yaml", "logs", "training.json"]
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "checkpoints", "config.yaml", "logs", "throughput.json", "training.json"
+    ]
+    # the throughput callback counts every frame of both ranks after the first (warm-up) step of the fit
+    speed = json.loads((run_dir / "throughput.json").read_text())
+    timed = [r for r in records if r["step"] >= 1]
+    assert speed["world_size"] == 2 and len(speed["peak_rss_mib"]) == 2 and min(speed["peak_rss_mib"]) > 50
+    assert speed["frames"] == sum(len(r["samples"]) for r in timed)
+    assert speed["steps"] == len(timed) // 2 and speed["frames_per_s"] == pytest.approx(
+        speed["frames"] / speed["wall_s"]
+    )
 
 
 def test_resume_mid_epoch_replays_exactly_the_remaining_groups(tmp_path):
