@@ -24,10 +24,14 @@ def test_diversity_is_mean_off_diagonal_cosine_on_hand_made_vectors():
     assert diversity_loss(parts).item() == pytest.approx(expected, abs=1e-6)
 
 
-def test_diversity_of_orthogonal_parts_is_zero_and_needs_two_parts():
+def test_diversity_of_orthogonal_parts_is_zero_and_of_one_part_is_zero():
     assert diversity_loss(torch.eye(4).expand(3, 4, 4)).item() == pytest.approx(0.0, abs=1e-7)
-    with pytest.raises(ValueError, match="at least 2 parts"):
-        diversity_loss(torch.ones(2, 1, 3))
+    one = torch.ones(2, 1, 3, requires_grad=True)
+    assert diversity_loss(one).item() == 0.0  # K = 1: no pair of different parts
+    diversity_loss(one).backward()  # and it still backpropagates (zero gradient)
+    assert one.grad is not None and not one.grad.any()
+    with pytest.raises(ValueError, match="at least 1 part"):
+        diversity_loss(torch.ones(2, 0, 3))
 
 
 def test_batch_hard_triplet_on_points_of_a_line():

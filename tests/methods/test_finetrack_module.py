@@ -51,6 +51,30 @@ def test_one_optimisation_step_lowers_the_loss_on_a_fixed_batch():
     assert set(before) == {"loss", "cls_part", "tri_part", "cls_global", "tri_global", "div"}
 
 
+@pytest.mark.parametrize("overrides", [{"num_parts": 1}, {"gamma": 0.0}], ids=["K=1", "no-L_div"])
+def test_ablation_overrides_train(overrides):
+    """The ablations the docs list (``model.num_parts=1``, ``model.gamma=0``) build, step and lower the loss;
+    K=1 has alpha = 0.5 K = 0.5 and no diversity term."""
+    torch.manual_seed(0)
+    module = FineTrackModule(**SMALL, num_identities=4, lr=1e-4, **overrides)
+    module.train()
+    batch = _batch()
+    optimizer = module.make_optimizer()
+    before = module.compute_losses(batch)
+    optimizer.zero_grad()
+    before["loss"].backward()
+    optimizer.step()
+    assert module.compute_losses(batch)["loss"].item() < before["loss"].item()
+    if overrides.get("num_parts") == 1:
+        assert module.criterion.alpha == 0.5 and before["div"].item() == 0.0
+        assert module.net.embedding_dim == 128 + 256
+    else:
+        div_free = module.criterion.alpha * (before["cls_part"] + before["tri_part"]) + module.criterion.beta * (
+            before["cls_global"] + before["tri_global"]
+        )
+        assert before["loss"].item() == pytest.approx(div_free.item(), rel=1e-6)
+
+
 def test_stacked_batch_fields_and_tiny_batches():
     torch.manual_seed(0)
     module = FineTrackModule(**SMALL, num_identities=4)

@@ -54,14 +54,17 @@ def diversity_loss(parts: torch.Tensor) -> torch.Tensor:
     """``L_div = 1 / (N K (K - 1)) sum_n sum_{i != j} cos(f^{n,i}, f^{n,j})``.
 
     Args:
-        parts: (N, K, D) part features of N targets, K >= 2.
+        parts: (N, K, D) part features of N targets, K >= 1.
 
     Returns:
-        Scalar mean cosine similarity between different parts of the same target.
+        Scalar mean cosine similarity between different parts of the same target; 0 for K = 1 (no pair
+        of different parts: the K=1 ablation trains without a diversity term).
     """
     n, k, _ = parts.shape
-    if k < 2:
-        raise ValueError(f"diversity loss needs at least 2 parts, got K={k}")
+    if k < 1:
+        raise ValueError(f"diversity loss needs at least 1 part, got K={k}")
+    if k == 1:
+        return parts.sum() * 0.0  # keeps the graph (and the dtype/device) of the other terms
     with torch.autocast(device_type=parts.device.type, enabled=False):
         unit = F.normalize(parts.float(), dim=-1)
         cos = unit @ unit.transpose(1, 2)  # (N, K, K), diagonal = 1
