@@ -505,3 +505,36 @@ def test_mot17_sequence_runs_with_unique_ids():
 def test_mot17_matches_reference_with_random_scores():
     info, frames = _mot17_frames("MOT17-09-FRCNN", scores_seed=0)
     assert _compare_with_reference(frames[:200], info.frame_rate) > 1000
+
+
+@pytest.mark.parametrize("unconfirmed_cost", ["iou", "stage1"])
+def test_stage3_cost_choice(unconfirmed_cost):
+    """Stage 3 (unconfirmed tracks vs leftover high detections) uses 1 - IoU by default; with
+    ``unconfirmed_cost="stage1"`` it uses the pluggable cost: an appearance-only cost then refuses the
+    well-overlapping detection of another identity, and the unconfirmed track is removed."""
+
+    def app(tracks, dets, feats):
+        return np.clip(1.0 - tracks.features @ feats.T, 0.0, 1.0)
+
+    fa, fb, fc = np.eye(3)
+    eng = ByteAssociator(cost=app, fuse_score=False, unconfirmed_cost=unconfirmed_cost, **NO_FILTER)
+    eng.step(None, _dets([_box(100)], [0.9]), det_features=fa[None])
+    eng.step(None, _dets([_box(100), _box(600)], [0.9, 0.9]), det_features=np.stack([fa, fb]))
+    assert eng.track_states() == {1: TrackState.Tracked, 2: TrackState.New}
+    assert set(eng.track_features()) == {1, 2}
+    np.testing.assert_allclose(eng.track_features()[2], fb)
+    out = eng.step(None, _dets([_box(100), _box(602)], [0.9, 0.9]), det_features=np.stack([fa, fc]))
+    if unconfirmed_cost == "iou":
+        assert eng.track_states() == {1: TrackState.Tracked, 2: TrackState.Tracked}
+        assert out.ids.tolist() == [1, 2]
+    else:  # appearance distance 1 > 0.7: no match, track 2 removed, the detection starts track 3
+        assert eng.track_states() == {1: TrackState.Tracked, 3: TrackState.New}
+        assert out.ids.tolist() == [1]
+    with pytest.raises(ValueError, match="unconfirmed_cost"):
+        ByteAssociator(unconfirmed_cost="fused")
+
+
+def test_track_features_empty_without_features():
+    eng = ByteTrack(**NO_FILTER)
+    eng.step(None, _dets([_box(100)], [0.9]))
+    assert eng.track_features() == {}

@@ -9,7 +9,8 @@ score into high (``s > track_thresh``) and low (``low_thresh < s <= track_thresh
 2. match the still-unmatched *tracked* tracks to low detections with ``1 - IoU``, gated at
    ``second_match_thresh``; tracked tracks left over become lost;
 3. match unconfirmed tracks (started last frame, never matched since) to the leftover high detections with
-   ``1 - IoU``, gated at ``unconfirmed_match_thresh``; unconfirmed tracks left over are removed;
+   ``1 - IoU`` (or the stage-1 cost with ``unconfirmed_cost="stage1"``), gated at
+   ``unconfirmed_match_thresh``; unconfirmed tracks left over are removed;
 4. start a track from each leftover high detection with ``s > new_track_thresh`` (confirmed at once on the
    first frame of a sequence, unconfirmed otherwise); remove lost tracks unseen for more than
    ``int(frame_rate / 30 * track_buffer)`` frames; between a tracked and a lost track whose boxes overlap
@@ -222,7 +223,7 @@ class ByteAssociator:
         track_buffer: frames a lost track is kept at 30 fps; scaled by ``frame_rate / 30``; 30.
         match_thresh: stage-1 gate on the cost (pairs with cost > it never match); 0.8.
         second_match_thresh: stage-2 gate on ``1 - IoU`` (IoU >= 0.5); 0.5.
-        unconfirmed_match_thresh: stage-3 gate on ``1 - IoU`` (possibly score-fused); 0.7.
+        unconfirmed_match_thresh: stage-3 gate on its cost (possibly score-fused); 0.7.
         duplicate_thresh: tracked/lost pairs with ``1 - IoU`` below it are duplicates; 0.15.
         fuse_score: multiply the stage-1 and stage-3 similarities by the detection score (ByteTrack's
             ``fuse_score``, which the released code applies on MOT17/DanceTrack and skips with ``--mot20``).
@@ -234,6 +235,9 @@ class ByteAssociator:
         feature_momentum: EMA momentum ``m`` of track features (FairMOT/FineTrack 0.9).
         cost: stage-1 cost callable (:data:`CostFn`); None means :func:`iou_cost`.
         frame_rate: frame rate used until :meth:`reset` gives the sequence's own.
+        unconfirmed_cost: stage-3 cost: ``"iou"`` (``1 - IoU``, ByteTrack and FineTrack's choice) or
+            ``"stage1"`` (the pluggable cost, e.g. FineTrack's fused distance). Stage 2 is always IoU-only:
+            low-score boxes are mostly occluded people, whose appearance is unreliable.
     """
 
     def __init__(
@@ -252,6 +256,7 @@ class ByteAssociator:
         feature_momentum: float = 0.9,
         cost: CostFn | None = None,
         frame_rate: float = 30.0,
+        unconfirmed_cost: str = "iou",
     ) -> None:
         if not 0.0 <= low_thresh <= track_thresh:
             raise ValueError(f"need 0 <= low_thresh <= track_thresh, got {low_thresh} and {track_thresh}")
@@ -259,6 +264,9 @@ class ByteAssociator:
             raise ValueError(f"track_buffer must be >= 0, got {track_buffer}")
         if not 0.0 <= feature_momentum <= 1.0:
             raise ValueError(f"feature_momentum must be in [0, 1], got {feature_momentum}")
+        if unconfirmed_cost not in ("iou", "stage1"):
+            raise ValueError(f"unconfirmed_cost must be 'iou' or 'stage1', got {unconfirmed_cost!r}")
+        self.unconfirmed_cost = unconfirmed_cost
         self.track_thresh = float(track_thresh)
         self.low_thresh = float(low_thresh)
         self.new_track_thresh = float(new_track_thresh)
@@ -346,9 +354,18 @@ class ByteAssociator:
 
         # Stage 3: unconfirmed tracks vs high detections left by stage 1.
         left_high = high[um_high]
-        cost3 = self._iou_cost(prior_boxes[unconfirmed], boxes[left_high])
-        if self.fuse_score:
-            cost3 = fuse_score(cost3, scores[left_high])
+        if self.unconfirmed_cost == "stage1":  # score fusion included
+            cost3 = self._stage1_cost(
+                unconfirmed,
+                prior_boxes[unconfirmed],
+                boxes[left_high],
+                scores[left_high],
+                None if det_features is None else det_features[left_high],
+            )
+        else:
+            cost3 = self._iou_cost(prior_boxes[unconfirmed], boxes[left_high])
+            if self.fuse_score:
+                cost3 = fuse_score(cost3, scores[left_high])
         m3, um_unconf, um_left = linear_assignment(cost3, self.unconfirmed_match_thresh)
         t3, d3 = unconfirmed[m3[:, 0]], left_high[m3[:, 1]]
         starters = left_high[um_left]
@@ -396,6 +413,14 @@ class ByteAssociator:
         tracked_list, lost_list = self._remove_duplicates(tracked_list, lost_list)
         st.take(np.concatenate([tracked_list, lost_list]))
         return self._output(len(tracked_list))
+
+    def track_features(self) -> dict[int, np.ndarray]:
+        """Current (EMA) feature of every live track (tracked, unconfirmed and lost), by id; empty when the
+        tracker runs without features."""
+        st = self._store
+        if st.feat is None:
+            return {}
+        return {int(i): st.feat[k].copy() for k, i in enumerate(st.ids)}
 
     # --------------------------------------------------------------------------------------------- parts
     def _check_feature_use(self, det_features: np.ndarray | None, n_det: int) -> np.ndarray | None:

@@ -2,7 +2,7 @@
 
 Per frame: one network forward embeds every usable detection (ROI Align on the FAFPN map of the letterboxed
 frame), then :class:`~zoo.trackers.association.ByteAssociator` associates with the stage-1 cost
-:func:`fused_distance`; stages 2 and 3 stay IoU-only. Track features are an EMA ``f <- 0.9 f + 0.1 f_det``,
+:func:`fused_distance`; stage 2 is IoU-only, stage 3 IoU-only by default (``unconfirmed_cost``). Track features are an EMA ``f <- 0.9 f + 0.1 f_det``,
 re-normalised (done by the engine).
 """
 
@@ -38,6 +38,9 @@ ASSOCIATION_DEFAULTS: dict[str, Any] = {
     "min_box_area": 10.0,
     "max_aspect_ratio": 1.6,
     "feature_momentum": 0.9,
+    # stage 3 (unconfirmed tracks vs leftover high detections): "iou" or "stage1" (the fused distance);
+    # the paper gives no stage-3 cost: IoU as ByteTrack is the zoo's choice
+    "unconfirmed_cost": "iou",
 }
 
 
@@ -192,7 +195,4 @@ class FineTrackTracker:
 
     def track_features(self) -> dict[int, np.ndarray]:
         """Current EMA feature of every live track, by id (inspection and tests)."""
-        store = self.associator._store
-        if store.feat is None:
-            return {}
-        return {int(i): store.feat[k].copy() for k, i in enumerate(store.ids)}
+        return self.associator.track_features()
