@@ -116,7 +116,7 @@ def test_model_all_sot_comparison_and_plots(tmp_path: Path, capsys: pytest.Captu
 
     names = list_methods("sot", kind="baseline")
     assert len(names) >= 7
-    table = text[text.index("sot baselines on got10k") :]
+    table = text[text.index("SOT on got10k") :]
     for name in names:
         assert name in table
         assert json.loads((out / name / "results.json").read_text())["method"] == name

@@ -103,7 +103,7 @@ def test_evaluate_baselines_prints_one_table(synth_root: Path, tmp_path: Path, t
     names = list_methods(task, kind="baseline")
     assert sorted(r.method for r in results) == sorted(names)
     text = buffer.getvalue()
-    assert text.count(f"{task} baselines on synth_{task}") == 1
+    assert text.count(f"{task.upper()} on synth_{task}") == 1
     for name in names:
         assert (tmp_path / name / "results.json").is_file() and name in text
     if task == "sot":

@@ -148,7 +148,7 @@ def comparison_table(results: Sequence[Any], title: str | None = None, sort_by: 
         key=lambda d: -(d["metrics"].get(key) if isinstance(d["metrics"].get(key), (int, float)) else -1e300)
     )
     benches = sorted({str(d["benchmark"]) for d in docs})
-    table = Table(title=title or f"{docs[0]['task']} baselines on {', '.join(benches)}")
+    table = Table(title=title or f"{docs[0]['task'].upper()} on {', '.join(benches)}")
     table.add_column("method", no_wrap=True)
     for name, _ in cols:
         table.add_column(name, justify="right")
