@@ -55,7 +55,7 @@ def train_variants(names: list[str], out: Path, extra: list[str], jobs: int, thr
         while todo and len(running) < jobs:
             name = todo.pop(0)
             cmd = _command(out / name, VARIANTS[name][1], extra)
-            print(f"[ablations] {name}: {' '.join(cmd[1:])}", flush=True)
+            print(f"[ablations] {name}: python {' '.join(cmd[1:])}", flush=True)
             log = (out / f"{name}.log").open("a")
             running.append((name, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT), time.time()))
         time.sleep(2.0)
