@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from zoo.leaderboard.schema import (
@@ -116,6 +118,19 @@ def test_dedup_newest_wins_and_reports_the_dropped():
     assert "kept the newest" in dropped[0].message() and "a/results.json" in dropped[0].message()
     kept, dropped = dedupe([old, new])  # order of discovery does not matter
     assert kept == [new] and dropped[0].entry is old
+
+
+def test_other_detections_are_another_row():
+    def evaluator(detections: str) -> dict:
+        ev = copy.deepcopy(fakes.EVALUATORS["mot"])
+        ev["conventions"] = {**ev.get("conventions", {}), "detections": detections}
+        return ev
+
+    public = fakes.mot("bytetrack", 0.5, created="2026-01-01T10:00:00+00:00", evaluator=evaluator("public"))
+    oracle = fakes.mot("bytetrack", 0.8, created="2026-01-02T10:00:00+00:00", evaluator=evaluator("gt"))
+    kept, dropped = dedupe([_entry(public), _entry(oracle), _entry(fakes.mot("bytetrack", 0.4))])
+    assert [e.model for e in kept] == ["bytetrack", "bytetrack [detections: gt]"] and len(dropped) == 1
+    assert kept[0].metrics["HOTA"] == 0.5  # the newer gt-detection score did not replace the public one
 
 
 def test_dedup_same_time_prefers_the_run_level_file():

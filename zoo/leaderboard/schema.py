@@ -278,12 +278,18 @@ def normalise(
     params = doc.get("params")
     evaluator = doc.get("evaluator") if isinstance(doc.get("evaluator"), Mapping) else {}
     hardware = doc.get("hardware") if isinstance(doc.get("hardware"), Mapping) else {}
+    model = str(model or doc.get("model_id") or method)
+    # MOT scores on other detections (gt oracle boxes, a detector's files) are another row, never the
+    # public-detection one: the model label carries them, so the dedup key does too
+    detections = (evaluator.get("conventions") or {}).get("detections")
+    if detections not in (None, "public"):
+        model = f"{model} [detections: {detections}]"
     return Entry(
         task=task,
         benchmark=str(benchmark),
         split=None if doc.get("split") is None else str(doc["split"]),
         method=method,
-        model=str(model or doc.get("model_id") or method),
+        model=model,
         revision=revision or (None if doc.get("revision") is None else str(doc["revision"])),
         metrics=metrics,
         fps=float(fps) if isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0 else None,
