@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-override", action="append", default=[], metavar="KEY=VALUE",
                         help="extra zoo.train override for the FineTrack run (repeatable)")
     args = parser.parse_args(argv)
-    console = Console()
+    from zoo.viz.tables import make_console
+
+    console = make_console()  # 200 columns when piped, so the wide metric tables stay readable in logs
     out = Path(args.out).resolve()
 
     from zoo.data.synth import ensure_synth, render_preview
