@@ -2,8 +2,8 @@
 
 Per frame: one network forward embeds every usable detection (ROI Align on the FAFPN map of the letterboxed
 frame), then :class:`~zoo.trackers.association.ByteAssociator` associates with the stage-1 cost
-:func:`fused_distance`; stage 2 is IoU-only, stage 3 IoU-only by default (``unconfirmed_cost``). Track features are an EMA ``f <- 0.9 f + 0.1 f_det``,
-re-normalised (done by the engine).
+:func:`fused_distance`; stage 2 is IoU-only, stage 3 IoU-only by default (``unconfirmed_cost``). Track
+features are an EMA ``f <- 0.9 f + 0.1 f_det``, re-normalised (done by the engine).
 """
 
 from __future__ import annotations
