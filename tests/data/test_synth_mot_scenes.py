@@ -74,3 +74,13 @@ def test_shaking_camera_stays_on_the_canvas():
         assert scene.offsets.min() >= 0 and scene.offsets.max() + cfg.width <= scene.background.shape[1]
         jumps = np.abs(np.diff(scene.offsets))
         assert jumps.max() >= cfg.shake_frac[0] * cfg.width - 1  # a jerk, not the smooth pan (<= ~2 px/frame)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("shake_frac", (0.09, 0.05)), ("shake_frac", (0.1, 0.6)), ("bounce_share", 1.5), ("crossing_pairs", -1),
+     ("shakes", -2)],
+)
+def test_bad_scene_settings_are_named(field, value):
+    with pytest.raises(ValueError, match=field):
+        dataclasses.replace(SMALL, **{field: value})

@@ -63,6 +63,19 @@ class MOTConfig:
     det_low_share: float = 0.15
     det_fp_rate: float = 0.8
 
+    def __post_init__(self) -> None:
+        # the scene events' settings fail here, naming the field, not later inside numpy's sampling
+        if self.crossing_pairs < 0 or self.shakes < 0:
+            raise ValueError(f"MOTConfig: crossing_pairs and shakes must be >= 0, got {self.crossing_pairs}, "
+                             f"{self.shakes}")
+        for name in ("bounce_share", "shake_share", "pan_share", "group_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"MOTConfig: {name} must be a probability in [0, 1], got {getattr(self, name)}")
+        lo, hi = self.shake_frac
+        if not 0.0 <= lo <= hi < 0.5:
+            raise ValueError(f"MOTConfig: shake_frac must be (min, max) with 0 <= min <= max < 0.5 of the frame "
+                             f"width, got {self.shake_frac}")
+
 
 @dataclass(frozen=True)
 class VOSConfig:
