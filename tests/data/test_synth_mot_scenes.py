@@ -1,5 +1,5 @@
-"""ZooSynth-MOT scene events that make appearance matter: sibling crossings that pass or turn back, and
-camera jerks (generator 1.3)."""
+"""ZooSynth-MOT scene events that make appearance matter: sibling crossings that pass or turn back, camera
+jerks (generator 1.3) and part-swapped look-alikes (generator 1.4)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from zoo.data.synth.config import MOTConfig
 from zoo.data.synth.mot import sibling_pairs_first, simulate_mot
 from zoo.data.synth.scene import shake_offsets
-from zoo.data.synth.sprites import make_identities
+from zoo.data.synth.sprites import PERSON, PERSON_ASPECT, Look, make_identities, part_swapped_look
 
 SMALL = MOTConfig(length=60, width=320, height=180, min_people=8, max_people=10, static_objects=0, pan_share=0.0)
 
@@ -79,8 +79,53 @@ def test_shaking_camera_stays_on_the_canvas():
 @pytest.mark.parametrize(
     "field, value",
     [("shake_frac", (0.09, 0.05)), ("shake_frac", (0.1, 0.6)), ("bounce_share", 1.5), ("crossing_pairs", -1),
-     ("shakes", -2)],
+     ("shakes", -2), ("lookalike_share", -0.1)],
 )
 def test_bad_scene_settings_are_named(field, value):
     with pytest.raises(ValueError, match=field):
         dataclasses.replace(SMALL, **{field: value})
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lookalikes_wear_their_models_colours_rearranged(seed):
+    scene = simulate_mot(np.random.default_rng(seed), SMALL)
+    pairs = [(int(a), b) for b, a in enumerate(scene.lookalike_of) if a >= 0]
+    assert pairs, "every scene has crossing pairs, so look-alikes"
+    for a, b in pairs:
+        model, twin = scene.looks[a].colors, scene.looks[b].colors
+        np.testing.assert_array_equal(twin[0], model[0])  # same head
+        np.testing.assert_array_equal(twin[1], model[2])  # torso wears the legs' colours
+        np.testing.assert_array_equal(twin[2], model[1])  # and the legs the torso's
+        assert scene.looks[b].patterns == scene.looks[a].patterns
+    crossing = {(2 * k, 2 * k + 1) for k in range(min(SMALL.crossing_pairs, len(scene.parts) // 4))}
+    # A crossing pair's second walker is a look-alike unless its model's torso and legs look alike already.
+    for a, b in crossing:
+        close = np.linalg.norm(scene.looks[a].colors[1, 0] - scene.looks[a].colors[2, 0]) < 60
+        assert (scene.lookalike_of[b] == a) != close
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lookalikes_change_looks_only(seed):
+    """The look-alike draws come from a spawned generator: geometry and the rest of the stream are equal."""
+    runs = []
+    for share in (0.0, 0.5, 1.0):
+        rng = np.random.default_rng(seed)
+        scene = simulate_mot(rng, dataclasses.replace(SMALL, lookalike_share=share))
+        runs.append((scene, rng.random()))
+    (none, after0), (half, after_half), (full, after1) = runs
+    assert (none.lookalike_of == -1).all() and (full.lookalike_of >= 0).sum() >= (half.lookalike_of >= 0).sum()
+    assert after0 == after_half == after1
+    for scene in (half, full):
+        np.testing.assert_array_equal(scene.feet, none.feet)
+        np.testing.assert_array_equal(scene.alive, none.alive)
+        np.testing.assert_array_equal(scene.offsets, none.offsets)
+
+
+def test_part_swap_refuses_a_twin_nothing_could_tell_apart():
+    colors = np.zeros((3, 2, 3), np.float32)
+    colors[1, 0], colors[2, 0] = (200, 40, 40), (40, 40, 200)
+    look = Look(PERSON, colors, (0, 1, 0), (0.0, 0.05, 0.0), PERSON_ASPECT)
+    swapped = part_swapped_look(look)
+    assert swapped is not None and np.array_equal(swapped.colors[1, 0], (40, 40, 200))
+    colors[2, 0] = (190, 50, 45)  # legs nearly the torso's colour: exchanging them changes nothing visible
+    assert part_swapped_look(look.with_colors(colors)) is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GENERATOR_VERSION = "1.3"
+GENERATOR_VERSION = "1.4"
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,11 @@ class MOTConfig:
             are siblings (identities differing in exactly one part), so only that part tells them apart.
         bounce_share: probability that a crossing pair turns back at the meeting point instead of passing
             (a constant-velocity motion model then predicts each onto the other: the swap trap).
+        lookalike_share: probability that the second walker of a crossing pair, and the first companion of a
+            group, wears the first one's look with the torso and legs colours exchanged instead of its own
+            sibling look: the same colours in another arrangement, which a pooled (global) appearance feature
+            barely separates and a per-part feature does. Decided after everything else is drawn, so the
+            scene geometry (and the public detections) do not depend on it.
         shake_share: share of sequences with camera jerks (a handheld camera re-framing).
         shakes: at most this many jerks per shaking sequence (at least one).
         shake_frac: (min, max) size of one jerk as a fraction of the frame width; the view stays displaced
@@ -53,6 +58,7 @@ class MOTConfig:
     group_share: float = 0.35
     crossing_pairs: int = 2
     bounce_share: float = 0.5
+    lookalike_share: float = 1.0
     shake_share: float = 0.5
     shakes: int = 3
     shake_frac: tuple[float, float] = (0.05, 0.09)
@@ -68,7 +74,7 @@ class MOTConfig:
         if self.crossing_pairs < 0 or self.shakes < 0:
             raise ValueError(f"MOTConfig: crossing_pairs and shakes must be >= 0, got {self.crossing_pairs}, "
                              f"{self.shakes}")
-        for name in ("bounce_share", "shake_share", "pan_share", "group_share"):
+        for name in ("bounce_share", "lookalike_share", "shake_share", "pan_share", "group_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"MOTConfig: {name} must be a probability in [0, 1], got {getattr(self, name)}")
         lo, hi = self.shake_frac

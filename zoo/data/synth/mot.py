@@ -8,6 +8,9 @@ What one sequence contains (all drawn from one ``np.random.Generator``):
   exactly one part) are set on head-on crossings at nearly the same depth, and some pairs turn back where
   they meet instead of passing (motion alone then predicts each onto the other), others stop for a while,
   drift in depth, enter and leave at the borders;
+- look-alikes: the second of a crossing pair and the first companion of a group may wear the first one's
+  colours with torso and legs exchanged (:func:`zoo.data.synth.sprites.part_swapped_look`), so that only
+  where each colour sits tells them apart;
 - up to ``static_objects`` consider-0 objects as MOT17 annotates them: class 7 (static person) and class 8
   (distractor: a grey mannequin that detectors fire on);
 - pillars, depth-sorted with the people;
@@ -40,6 +43,7 @@ from zoo.data.synth.sprites import (
     Look,
     draw_sprite,
     make_identities,
+    part_swapped_look,
     person_look,
     person_palettes,
 )
@@ -58,7 +62,10 @@ class MOTScene:
         background: (height, width + pan range, 3) float32 RGB canvas.
         offsets: (T,) int64 x of the crop window on the canvas per frame.
         looks: per object (N of them) appearance.
-        parts: (N, 3) int64 palette indices (head, torso, legs); -1 rows for mannequins.
+        parts: (N, 3) int64 palette indices (head, torso, legs) of the identity; -1 rows for mannequins.
+            A look-alike's look is not its row's: see ``lookalike_of``.
+        lookalike_of: (N,) int64 index of the object whose look this one wears with torso and legs colours
+            exchanged, -1 for everyone else.
         classes: (N,) int64 MOT class (1 walker, 7 static person, 8 distractor).
         feet: (N, T, 2) float64 bottom-centre position (x, y) per frame.
         heights: (N, T) float64 sprite height in pixels.
@@ -75,6 +82,7 @@ class MOTScene:
     offsets: np.ndarray
     looks: list[Look]
     parts: np.ndarray
+    lookalike_of: np.ndarray
     classes: np.ndarray
     feet: np.ndarray
     heights: np.ndarray
@@ -147,6 +155,7 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
         return float(edge)
 
     i = 0
+    twins: list[tuple[int, int]] = []  # (model, look-alike candidate)
     # Sibling pairs on a head-on course at nearly the same depth (little depth drift), meeting inside the
     # view; a bouncing pair stops short of each other (0.05-0.15 heights each side of the meeting point) and
     # both walk back from the meeting frame on.
@@ -163,6 +172,7 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
             meet = xm - direction * gap * h
             walker(i, 0, meet - direction * speed * h * tc, y, direction * speed, 0.0, tc if bounce else None, 0.01)
             i += 1
+        twins.append((i - 2, i - 1))
     while i < n_people:
         t0 = 0 if rng.random() < 0.55 else int(rng.integers(1, max(2, T - 10)))
         direction = 1 if rng.random() < 0.5 else -1
@@ -184,12 +194,21 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
             if g:
                 moving[i] = moving[i - g]
             walker(i, t0, x + dx, y + dy, direction * speed, vy)
+            if g == 1:
+                twins.append((i - 1, i))
             i += 1
 
     heights = ground.person_height(feet[..., 1])
     step = np.abs(np.diff(feet[..., 0], axis=1, prepend=feet[:, :1, 0])) / np.maximum(heights, 1)
     phase = np.cumsum(step * 2.0 * np.pi * 1.6, axis=1) + rng.uniform(0, 2 * np.pi, (n_people, 1))
     looks = [person_look(palettes, p) for p in parts]
+    # A spawned generator: the look-alike draws leave the scene's stream (geometry, detections) untouched.
+    lookalike_of = np.full(n_people, -1, np.int64)
+    look_rng = rng.spawn(1)[0]
+    for a, b in twins:
+        twin = part_swapped_look(looks[a]) if look_rng.random() < cfg.lookalike_share else None
+        if twin is not None:
+            looks[b], lookalike_of[b] = twin, a
     classes = np.ones(n_people, np.int64)
 
     # Consider-0 objects: standing people (class 7) and mannequins (class 8).
@@ -219,6 +238,7 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
         looks += s_looks
         classes = np.concatenate([classes, np.array(s_cls, np.int64)])
         parts = np.concatenate([parts, np.array(s_parts, np.int64)])
+        lookalike_of = np.concatenate([lookalike_of, np.full(n_static, -1, np.int64)])
 
     occluders = []
     for _ in range(int(rng.integers(0, 3))):
@@ -227,8 +247,8 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
         x = float(rng.uniform(0.1, 0.9) * canvas_w)
         colour = np.array(rng.uniform(60, 200, 3), np.float32)
         occluders.append(Occluder((x - w / 2, 0.0, x + w / 2, y_bottom), colour))
-    return MOTScene(W, H, T, horizon, background, offsets, looks, parts, classes, feet, heights, phase, alive,
-                    occluders)
+    return MOTScene(W, H, T, horizon, background, offsets, looks, parts, lookalike_of, classes, feet, heights,
+                    phase, alive, occluders)
 
 
 def sibling_pairs_first(parts: np.ndarray, n_pairs: int) -> np.ndarray:

@@ -165,6 +165,18 @@ def sibling_look(rng: np.random.Generator, look: Look, palettes: list[list[PartE
     return replace(look, colors=colors.astype(np.float32), patterns=tuple(patterns))
 
 
+def part_swapped_look(look: Look, min_dist: float = 60.0) -> Look | None:
+    """``look`` with the torso and legs colours exchanged: the same colours in another arrangement.
+
+    A look-alike that pooled colour statistics barely tell from ``look`` (only the torso/legs area ratio
+    differs), while the torso or legs alone does. ``None`` when the two primaries are closer than
+    ``min_dist`` (RGB distance): the exchange would then make a twin nothing can tell apart.
+    """
+    if float(np.linalg.norm(look.colors[1, 0] - look.colors[2, 0])) < min_dist:
+        return None
+    return look.with_colors(look.colors[[0, 2, 1]])
+
+
 def object_look(rng: np.random.Generator, kind: int) -> Look:
     """A random look of a non-person kind (``BLOB`` or ``VEHICLE``)."""
     c0 = random_color(rng)
