@@ -201,3 +201,42 @@ def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     assert main(["evaluate=maybe"]) == 2
     assert main(["config=missing.yaml"]) == 2 and "missing.yaml" in capsys.readouterr().err
     assert main(["--help"]) == 0 and "usage: python -m zoo.leaderboard" in capsys.readouterr().out
+
+
+def _with_data(doc: dict, data: str | None) -> dict:
+    conventions = dict(doc["evaluator"]["conventions"])
+    if data is not None:
+        conventions["data"] = data
+    doc["evaluator"] = {**doc["evaluator"], "conventions": conventions}
+    return doc
+
+
+def test_tables_mixing_generated_data_are_marked(tmp_path: Path):
+    """Scores of two ZooSynth generator versions are not comparable: markdown, HTML and README say so."""
+    new, old = "ZooSynth 1.4 (preset default, seed 0)", "ZooSynth 1.3 (preset default, seed 0)"
+    docs = [_with_data(fakes.mot("bytetrack", 0.5), new), _with_data(fakes.mot("finetrack", 0.6), old),
+            _with_data(fakes.vos("copy_first", 0.4), new), fakes.sot("csrt", 0.5)]  # fmt: skip
+    entries = [normalise(d, source=f"s{i}", origin="run") for i, d in enumerate(docs)]
+    paths = write_board(Board(entries), tmp_path / "lb", png=False)
+    md = paths["md"].read_text()
+    mot_section = md.split("### synth_mot")[1].split("###")[0]
+    assert "Not comparable" in mot_section and f"{old}: finetrack" in mot_section
+    assert f"{new}: bytetrack" in mot_section
+    assert md.count("Not comparable") == 1  # the VOS table agrees with itself, SOT records no data
+    html = paths["html"].read_text()
+    assert html.count('class="warning"') == 1 and "ZooSynth 1.3 (preset default, seed 0): finetrack" in html
+    readme = render_readme_table(entries)
+    assert f"synth_mot on {old} and {new} (**mixed: not comparable**)" in readme
+    assert f"synth_vos on {new}" in readme and "synth_sot on" not in readme
+    agreeing = [normalise(_with_data(fakes.mot(m, h), new), source=m, origin="run") for m, h in MOT_HOTA]
+    assert "Not comparable" not in write_board(Board(agreeing), tmp_path / "ok", png=False)["md"].read_text()
+    for i, doc in enumerate(docs):
+        fakes.write_doc(tmp_path / "outputs" / f"run{i}", doc)
+    logged: list[str] = []
+    build_board(load_board_config(None, base=tmp_path), log=logged.append)
+    warnings = [m for m in logged if m.startswith("warning:")]  # rows in table order: finetrack ranks first
+    assert warnings == [f"warning: the mot table synth_mot mixes data, its rows are not comparable ({old}: "
+                        f"finetrack; {new}: bytetrack)"]  # fmt: skip
+
+
+MOT_HOTA = [("bytetrack", 0.5), ("sort", 0.4)]

@@ -192,3 +192,4 @@ def test_mot17_rescoring_equals_trackeval() -> None:
         22539,
     )
     assert len(res.per_sequence) == 21
+    assert "data" not in res.evaluator["conventions"]  # real benchmarks have no generator manifest

@@ -15,11 +15,14 @@ from rich.console import Console
 from tests.tasks.test_trackeval_files import trackeval_combined
 from zoo.data.formats import davis, got10k, motchallenge
 from zoo.data.modules import MOTDataModule, SOTDataModule, VideoDataModule
+from zoo.data.synth import GENERATOR_VERSION
 from zoo.evaluate import evaluate_baselines
 from zoo.registry import get_method, list_methods
 from zoo.tasks import mot, sot, vos
 from zoo.tasks.results import SCHEMA_KEYS
 from zoo.viz.mot_render import render_tracks
+
+TINY_DATA = f"ZooSynth {GENERATOR_VERSION} (preset tiny, seed 0)"  # evaluator.conventions.data
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +50,10 @@ def test_mot_baselines(synth_root: Path, tmp_path: Path, name: str) -> None:
         assert len(rows) > 0 and rows.frames.max() <= seq.info.seq_length
     doc = json.loads((out / "results.json").read_text())
     assert list(doc) == list(SCHEMA_KEYS) and doc["method"] == name and doc["fps"] > 0
+    assert doc["evaluator"]["conventions"]["data"] == TINY_DATA
     assert 0.2 < res.metrics["HOTA"] <= 1.0 and res.metrics["IDF1"] > 0.2
     scored = mot.score_results(out, seqs, None, benchmark="synth_mot")
+    assert scored.evaluator["conventions"]["data"] == TINY_DATA
     assert scored.metrics == res.metrics and scored.per_sequence == _without_fps(res.per_sequence)
     ref = trackeval_combined(seqs[0].root.parent, out, [s.name for s in seqs], tmp_path)
     assert res.metrics["HOTA"] == pytest.approx(float(np.mean(ref["HOTA"]["HOTA"])), abs=1e-9)
@@ -75,7 +80,9 @@ def test_vos_baselines(synth_root: Path, tmp_path: Path, name: str) -> None:
         masks = [davis.read_palette_mask(out / seq.name / f"{t:05d}.png") for t in range(len(seq))]
         assert masks[0].shape == davis.read_palette_mask(seq.annotations[0]).shape
     assert 0.0 < res.metrics["J&F-Mean"] <= 1.0
-    assert vos.score_results(out, seqs, None, benchmark="synth_vos").metrics == res.metrics
+    scored = vos.score_results(out, seqs, None, benchmark="synth_vos")
+    assert scored.metrics == res.metrics
+    assert res.evaluator["conventions"]["data"] == scored.evaluator["conventions"]["data"] == TINY_DATA
 
 
 @pytest.mark.parametrize("name", ["csrt", "kcf"])
@@ -89,7 +96,9 @@ def test_sot_baselines(synth_root: Path, tmp_path: Path, name: str) -> None:
         boxes, times = got10k.read_results(out, seq.name)
         assert boxes.shape == (len(seq), 4) and times.shape == (len(seq),)
     assert 0.0 < res.metrics["AO"] <= 1.0 and 0.0 < res.metrics["success_auc"] <= 1.0
-    assert sot.score_results(out, seqs, None, benchmark="synth_sot").metrics == res.metrics
+    scored = sot.score_results(out, seqs, None, benchmark="synth_sot")
+    assert scored.metrics == res.metrics
+    assert res.evaluator["conventions"]["data"] == scored.evaluator["conventions"]["data"] == TINY_DATA
 
 
 @pytest.mark.parametrize("task", ["mot", "vos", "sot"])

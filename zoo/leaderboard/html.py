@@ -21,6 +21,7 @@ from zoo.leaderboard.schema import (
     Dropped,
     Entry,
     columns,
+    data_mix,
     format_fps,
     format_metric,
     format_params,
@@ -38,6 +39,7 @@ h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 20px; margin: 32px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 h3 { font-size: 16px; margin: 20px 0 6px; }
 p.meta, p.note, .notes { color: var(--muted); font-size: 12px; }
+p.warning { border-left: 3px solid #c0392b; padding-left: 8px; }
 nav a { margin-right: 14px; color: var(--accent); text-decoration: none; }
 figure.chart { margin: 8px 0 12px; }
 figure.chart svg { max-width: 100%; height: auto; }
@@ -196,9 +198,18 @@ def _table(task: str, bench: str, entries: Sequence[Entry]) -> str:
         for n, label, conv in notes
     )
     direction = "higher is better" if main.higher_is_better else "lower is better"
+    mix = data_mix(entries)
+    warning = ""
+    if mix:
+        parts = "; ".join(f"{data}: {', '.join(models)}" for data, models in mix.items())
+        warning = (
+            f'<p class="warning"><strong>Not comparable</strong>: these rows were evaluated on different '
+            f"data ({_e(parts)}). Evaluate the older ones again.</p>\n"
+        )
+    heading = f'<h3 id="{_e(task)}-{_e(bench)}">{_e(bench)}</h3>\n' + warning
     return (
-        f'<h3 id="{_e(task)}-{_e(bench)}">{_e(bench)}</h3>\n'
-        f'<div class="scroll"><table class="board" data-task="{_e(task)}" data-benchmark="{_e(bench)}" '
+        heading
+        + f'<div class="scroll"><table class="board" data-task="{_e(task)}" data-benchmark="{_e(bench)}" '
         f'data-main="{_e(main.key)}" data-sorted-by="rank:ascending">\n'
         f"<thead><tr>{''.join(head)}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>\n"
         f'<p class="note">Ranked by {_e(main.label)} ({direction}); click a column header to sort.</p>\n'

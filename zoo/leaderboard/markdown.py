@@ -20,6 +20,7 @@ from zoo.leaderboard.schema import (
     Entry,
     MetricSpec,
     columns,
+    data_mix,
     format_fps,
     format_metric,
     format_params,
@@ -31,6 +32,7 @@ __all__ = [
     "README_START",
     "evaluator_label",
     "evaluator_notes",
+    "mixed_data_warning",
     "render_board",
     "render_readme_table",
     "replace_block",
@@ -85,6 +87,19 @@ def evaluator_notes(entries: Sequence[Entry]) -> tuple[dict[str, int], list[tupl
             )
         numbers[e.uid] = seen[key]
     return numbers, notes
+
+
+def mixed_data_warning(entries: Sequence[Entry]) -> list[str]:
+    """A warning paragraph (markdown lines) when the table's rows were scored on different generated data."""
+    mix = data_mix(entries)
+    if not mix:
+        return []
+    parts = "; ".join(f"{data}: {', '.join(models)}" for data, models in mix.items())
+    return [
+        f"> **Not comparable**: these rows were evaluated on different data ({_cell(parts)}). Evaluate the "
+        "older ones again (`python -m zoo.leaderboard evaluate=true`, or remove their runs).",
+        "",
+    ]
 
 
 def _table(task: str, entries: Sequence[Entry]) -> list[str]:
@@ -152,6 +167,7 @@ def render_board(
             lines += [f"![{task} chart]({charts[task]})", ""]
         for key in keys:
             lines += [f"### {key[1]}", ""]
+            lines += mixed_data_warning(groups[key])
             lines += _table(task, groups[key])
     if dropped:
         lines += [
@@ -191,6 +207,13 @@ def render_readme_table(entries: Sequence[Entry], board_link: str | None = None)
                     format_params(e.params),
                 ]
                 lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    generated = {}
+    for (_, bench), group in group_entries(entries).items():
+        data = sorted({e.data or "not recorded" for e in group}) if any(e.data for e in group) else []
+        if data:
+            generated[bench] = " and ".join(data) + (" (**mixed: not comparable**)" if len(data) > 1 else "")
+    if generated:
+        lines += ["", "Generated data: " + "; ".join(f"{b} on {d}" for b, d in generated.items()) + "."]
     if board_link:
         lines += [
             "",

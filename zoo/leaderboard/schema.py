@@ -30,6 +30,7 @@ __all__ = [
     "format_fps",
     "format_metric",
     "format_params",
+    "data_mix",
     "group_entries",
     "main_metric",
     "normalise",
@@ -160,6 +161,13 @@ class Entry:
     @property
     def date(self) -> _dt.datetime | None:
         return parse_date(self.created)
+
+    @property
+    def data(self) -> str | None:
+        """The generated data the row was evaluated on (``evaluator.conventions.data``, e.g. ``ZooSynth 1.4
+        (preset default, seed 0)``); None for real benchmarks and for results written before it was recorded."""
+        value = (self.evaluator.get("conventions") or {}).get("data")
+        return None if value is None else str(value)
 
     @property
     def hardware_summary(self) -> str:
@@ -377,6 +385,16 @@ def sort_entries(task: str, entries: Sequence[Entry]) -> list[Entry]:
         return (1, 0.0, e.model_ref) if value is None else (0, sign * float(value), e.model_ref)
 
     return sorted(entries, key=order)
+
+
+def data_mix(entries: Iterable[Entry]) -> dict[str, list[str]]:
+    """For a table whose rows were evaluated on different generated data (two ZooSynth generator versions,
+    say): data -> the models evaluated on it (``"not recorded"`` for results that predate the record).
+    Empty when all rows agree, which includes every real benchmark (none records generated data)."""
+    groups: dict[str, list[str]] = {}
+    for e in entries:
+        groups.setdefault(e.data or "not recorded", []).append(e.model_ref)
+    return groups if len(groups) > 1 else {}
 
 
 def group_entries(entries: Iterable[Entry]) -> dict[tuple[str, str], list[Entry]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -11,7 +12,15 @@ from zoo.tasks.progress import Progress, make_progress
 from zoo.tasks.results import FPS_DEFINITION, RESULTS_FILE, BenchmarkResult, write_results_json
 from zoo.tasks.sharding import Gather, SequenceRecord, dist_world, gather_records, shard_indices
 
-__all__ = ["Stopwatch", "finalize", "resolve_tracker", "run_sharded", "scalars", "tracker_meta"]
+__all__ = [
+    "Stopwatch",
+    "data_provenance",
+    "finalize",
+    "resolve_tracker",
+    "run_sharded",
+    "scalars",
+    "tracker_meta",
+]
 
 
 class Stopwatch:
@@ -132,6 +141,33 @@ def run_sharded(
     return gather_records(local, world_size, gather), local, rank, world_size
 
 
+def data_provenance(sequences: Sequence[Any], levels: int = 6) -> str | None:
+    """What generated the evaluated data, when the project generated it: ``ZooSynth 1.4 (preset default,
+    seed 0)``, read from the ZooSynth ``manifest.json`` found at most ``levels`` folders above the first
+    sequence (its ``root`` folder for MOT, its first frame for VOS and SOT).
+
+    None for real benchmarks (no manifest). Recorded in ``results.json`` under ``evaluator.conventions.data``
+    because scores of two generator versions are not comparable: the leaderboard marks a table that mixes
+    them.
+    """
+    if not sequences:
+        return None
+    first = getattr(sequences[0], "root", None) or next(iter(getattr(sequences[0], "frames", [])), None)
+    if first is None:
+        return None
+    for folder in list(Path(first).parents)[:levels]:
+        manifest = folder / "manifest.json"
+        if not manifest.is_file():
+            continue
+        try:
+            doc = json.loads(manifest.read_text())
+        except (OSError, ValueError):
+            return None
+        if isinstance(doc, dict) and "generator_version" in doc:
+            return f"ZooSynth {doc['generator_version']} (preset {doc.get('preset')}, seed {doc.get('seed')})"
+    return None
+
+
 def finalize(
     records: list[SequenceRecord],
     *,
@@ -148,6 +184,7 @@ def finalize(
     write_json: bool,
     device: str | None,
     local: list[SequenceRecord] | None = None,
+    data: str | None = None,
 ) -> BenchmarkResult:
     """Reduce the merged records to the benchmark's metrics; rank 0 writes ``out_dir/results.json``."""
     scored = bool(records) and all(r.payload is not None for r in records)
@@ -165,6 +202,8 @@ def finalize(
     conventions = dict(evaluator.get("conventions") or {})
     if seconds is not None:
         conventions["fps"] = FPS_DEFINITION
+    if data is not None:
+        conventions["data"] = data
     evaluator["conventions"] = conventions
     result = BenchmarkResult(
         task=task,

@@ -28,7 +28,15 @@ from zoo.core.video import read_image
 from zoo.data.formats import motchallenge
 from zoo.data.types import MOTRows, MOTSequence
 from zoo.metrics import mot as mot_metrics
-from zoo.tasks._common import Stopwatch, finalize, resolve_tracker, run_sharded, scalars, tracker_meta
+from zoo.tasks._common import (
+    Stopwatch,
+    data_provenance,
+    finalize,
+    resolve_tracker,
+    run_sharded,
+    scalars,
+    tracker_meta,
+)
 from zoo.tasks.progress import Progress
 from zoo.tasks.protocols import Detections, Tracks
 from zoo.tasks.results import BenchmarkResult
@@ -341,6 +349,7 @@ def run_benchmark(
         evaluator=_evaluator(metric_name, detections), main_metrics=MAIN_METRICS, out_dir=out,
         meta=tracker_meta(tracker, meta), rank=rank, world_size=world, write_json=write_json,
         device=device, local=local,
+        data=data_provenance(sequences),
     )  # fmt: skip
 
 
@@ -409,5 +418,5 @@ def score_results(
         records, task="mot", benchmark=key, split=split, reduce=_reduce, evaluator=_evaluator(metric_name, None),
         main_metrics=MAIN_METRICS, out_dir=None if out_dir is None else Path(out_dir),
         meta=tracker_meta(None, meta), rank=rank, world_size=world, write_json=write_json, device=None,
-        local=local,
+        local=local, data=data_provenance(sequences),
     )  # fmt: skip

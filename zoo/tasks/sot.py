@@ -32,7 +32,7 @@ from zoo.data.formats import got10k, otb
 from zoo.data.formats.errors import FormatError
 from zoo.data.types import SOTSequence
 from zoo.metrics import sot as sot_metrics
-from zoo.tasks._common import Stopwatch, finalize, resolve_tracker, run_sharded, tracker_meta
+from zoo.tasks._common import Stopwatch, data_provenance, finalize, resolve_tracker, run_sharded, tracker_meta
 from zoo.tasks.progress import Progress
 from zoo.tasks.protocols import SOTOutput
 from zoo.tasks.results import BenchmarkResult
@@ -267,6 +267,7 @@ def run_benchmark(
         records, task="sot", benchmark=key, split=split, reduce=lambda p: _metrics(key, p),
         evaluator=_evaluator(key), main_metrics=main_metrics(key), out_dir=out, meta=tracker_meta(tracker, meta),
         rank=rank, world_size=world, write_json=write_json, device=device, local=local,
+        data=data_provenance(sequences),
     )  # fmt: skip
 
 
@@ -321,4 +322,5 @@ def score_results(
         records, task="sot", benchmark=key, split=split, reduce=lambda p: _metrics(key, p),
         evaluator=_evaluator(key), main_metrics=main_metrics(key), out_dir=None if out_dir is None else Path(out_dir),
         meta=tracker_meta(None, meta), rank=rank, world_size=world, write_json=write_json, device=None, local=local,
+        data=data_provenance(sequences),
     )  # fmt: skip

@@ -28,7 +28,7 @@ from zoo.data.formats.errors import FormatError
 from zoo.data.types import VOSSequence
 from zoo.metrics import keypoints as kp_metrics
 from zoo.metrics import vos as vos_metrics
-from zoo.tasks._common import Stopwatch, finalize, resolve_tracker, run_sharded, tracker_meta
+from zoo.tasks._common import Stopwatch, data_provenance, finalize, resolve_tracker, run_sharded, tracker_meta
 from zoo.tasks.progress import Progress
 from zoo.tasks.results import BenchmarkResult
 from zoo.tasks.sharding import Gather, SequenceRecord
@@ -315,7 +315,7 @@ def run_benchmark(
         reduce=_reduce_keypoints if mode == "keypoints" else _reduce_masks, evaluator=_evaluator(mode),
         main_metrics=MAIN_METRICS_KEYPOINTS if mode == "keypoints" else MAIN_METRICS, out_dir=out,
         meta=tracker_meta(tracker, meta), rank=rank, world_size=world, write_json=write_json, device=device,
-        local=local,
+        local=local, data=data_provenance(sequences),
     )  # fmt: skip
 
 
@@ -402,4 +402,5 @@ def score_results(
         main_metrics=MAIN_METRICS_KEYPOINTS if mode == "keypoints" else MAIN_METRICS,
         out_dir=None if out_dir is None else Path(out_dir), meta=tracker_meta(None, meta), rank=rank,
         world_size=world, write_json=write_json, device=None, local=local,
+        data=data_provenance(sequences),
     )  # fmt: skip
