@@ -276,6 +276,7 @@ def _data_info(info: RunInfo) -> dict[str, Any]:
         "benchmark": benchmark, "name": name, "url": url, "licence": licence,
         "synthetic": benchmark.startswith("synth_"),
         "synth_preset": data.get("synth_preset"),
+        "generated": recorded.get("generated"),
         "train_split": recorded.get("train_split", data.get("train_split")),
         "val_split": recorded.get("val_split", data.get("val_split")),
         "sequences": {split: len(rows) for split, rows in splits.items()},

@@ -22,7 +22,7 @@ def test_training_writes_card_and_training_json(trained_run):
     assert training["epochs"] == 2 and training["global_step"] == 8  # 32 samples / batch 8 x 2 epochs
     assert training["wall_time_s"] > 0 and training["hardware"]["world_size"] == 1
     # the manifest hash is SHA-256 over the canonical JSON of what the data module listed
-    manifest = {"benchmark": "synth_mot", "synth_preset": "tiny", "splits": {
+    manifest = {"benchmark": "synth_mot", "synth_preset": "tiny", "generated": None, "splits": {
         "train": {"split": "train", "sequences": [["train-seq0", 10], ["train-seq1", 11], ["train-seq2", 12]]},
         "val": {"split": "val", "sequences": [["val-seq0", 10], ["val-seq1", 11]]}}}
     canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()

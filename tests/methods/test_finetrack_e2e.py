@@ -14,6 +14,7 @@ from omegaconf import OmegaConf
 
 import zoo.methods.finetrack  # noqa: F401  (registers "finetrack" for zoo.evaluate's checkpoint loader)
 from zoo.config import compose
+from zoo.data.synth import GENERATOR_VERSION
 from zoo.evaluate import evaluate
 from zoo.evaluate import load_config as evaluate_config
 from zoo.train import run
@@ -45,6 +46,11 @@ def test_tiny_fit_then_evaluate(tmp_path, monkeypatch):
     assert "train/loss" in metrics and "train/div" in metrics and "val/HOTA" in metrics
     card = (run_dir / "README.md").read_text()  # the model card written at the end of training
     assert "FineTrack" in card and "model-index" in card
+    # which generated data it was trained and scored on: the training record, the card, results.json
+    generated = f"ZooSynth {GENERATOR_VERSION} (preset tiny, seed 0)"
+    assert json.loads((run_dir / "training.json").read_text())["data"]["generated"] == generated
+    assert f"Trained on **ZooSynth-MOT** ({generated})" in card
+    assert train_result["evaluator"]["conventions"]["data"] == generated
 
     out = tmp_path / "eval"
     ecfg = evaluate_config([f"model={ckpt}", "data.synth_preset=tiny", f"out={out}", "progress=false"])

@@ -34,24 +34,30 @@ def manifest_sha256(manifest: dict[str, Any]) -> str:
 
 
 def data_manifest(datamodule: Any) -> dict[str, Any] | None:
-    """``{"benchmark", "splits": {"train"|"val": {"split", "sequences": [[name, frames], ...]}}}`` of a zoo
-    data module (None for data modules without ``sequences``)."""
+    """``{"benchmark", "synth_preset", "generated", "splits": {"train"|"val": {"split", "sequences": [[name,
+    frames], ...]}}}`` of a zoo data module (None for data modules without ``sequences``); ``generated`` names
+    the generator version of ZooSynth data (:func:`zoo.data.synth.generated_by`), None for real data."""
+    from zoo.tasks._common import data_provenance
+
     if datamodule is None or not hasattr(datamodule, "sequences"):
         return None
     splits: dict[str, Any] = {}
+    generated = None
     train_split = getattr(datamodule, "train_split", None)
     if train_split:
         # the MOT module filters training sequences (seqmaps, MOT17 copies): record what it trains on
         seqs = datamodule.train_sequences() if hasattr(datamodule, "train_sequences") else \
             datamodule.sequences(train_split)
         splits["train"] = {"split": train_split, "sequences": [[s.name, len(s)] for s in seqs]}
+        generated = data_provenance(seqs)
     val_split = getattr(datamodule, "val_split", None)
     if val_split:
         seqs = datamodule.eval_sequences(val_split) if hasattr(datamodule, "eval_sequences") else \
             datamodule.sequences(val_split)
         splits["val"] = {"split": val_split, "sequences": [[s.name, len(s)] for s in seqs]}
+        generated = generated or data_provenance(seqs)
     return {"benchmark": getattr(datamodule, "benchmark", None),
-            "synth_preset": getattr(datamodule, "synth_preset", None), "splits": splits}
+            "synth_preset": getattr(datamodule, "synth_preset", None), "generated": generated, "splits": splits}
 
 
 def _command(argv: list[str], recipe: str | None) -> str:
@@ -142,6 +148,7 @@ class ModelCardCallback(L.Callback):
             "git_sha": git_sha(),
             "data": None if manifest is None else {
                 "benchmark": manifest["benchmark"],
+                "generated": manifest["generated"],
                 "train_split": (manifest["splits"].get("train") or {}).get("split"),
                 "val_split": (manifest["splits"].get("val") or {}).get("split"),
                 "splits": {role: part["sequences"] for role, part in manifest["splits"].items()},

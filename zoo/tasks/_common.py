@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -141,31 +141,21 @@ def run_sharded(
     return gather_records(local, world_size, gather), local, rank, world_size
 
 
-def data_provenance(sequences: Sequence[Any], levels: int = 6) -> str | None:
-    """What generated the evaluated data, when the project generated it: ``ZooSynth 1.4 (preset default,
-    seed 0)``, read from the ZooSynth ``manifest.json`` found at most ``levels`` folders above the first
-    sequence (its ``root`` folder for MOT, its first frame for VOS and SOT).
+def data_provenance(sequences: Sequence[Any]) -> str | None:
+    """The generated data the sequences belong to (``ZooSynth 1.4 (preset default, seed 0)``, see
+    :func:`zoo.data.synth.generated_by`), found from the first sequence (its ``root`` folder for MOT, its
+    first frame for VOS and SOT); None for real benchmarks. Recorded in ``results.json`` under
+    ``evaluator.conventions.data``, so the leaderboard can mark a table that mixes generator versions."""
+    from zoo.data.synth.store import generated_by
 
-    None for real benchmarks (no manifest). Recorded in ``results.json`` under ``evaluator.conventions.data``
-    because scores of two generator versions are not comparable: the leaderboard marks a table that mixes
-    them.
-    """
     if not sequences:
         return None
-    first = getattr(sequences[0], "root", None) or next(iter(getattr(sequences[0], "frames", [])), None)
-    if first is None:
-        return None
-    for folder in list(Path(first).parents)[:levels]:
-        manifest = folder / "manifest.json"
-        if not manifest.is_file():
-            continue
-        try:
-            doc = json.loads(manifest.read_text())
-        except (OSError, ValueError):
-            return None
-        if isinstance(doc, dict) and "generator_version" in doc:
-            return f"ZooSynth {doc['generator_version']} (preset {doc.get('preset')}, seed {doc.get('seed')})"
-    return None
+    root, frames = getattr(sequences[0], "root", None), getattr(sequences[0], "frames", None)
+    if isinstance(root, (str, os.PathLike)):
+        return generated_by(root)
+    if isinstance(frames, (list, tuple)) and frames and isinstance(frames[0], (str, os.PathLike)):
+        return generated_by(frames[0])
+    return None  # sequences that are not files (test doubles, in-memory data)
 
 
 def finalize(

@@ -11,9 +11,17 @@ the real benchmarks. Deterministic by seed; generated on first use into ``$ZOO_D
 
 from zoo.data.synth.config import GENERATOR_VERSION, PRESETS, MOTConfig, SOTConfig, SynthConfig, VOSConfig
 from zoo.data.synth.preview import render_preview
-from zoo.data.synth.store import content_hash, data_root, dataset_dir, ensure_synth, fingerprint, generate
+from zoo.data.synth.store import (
+    content_hash,
+    data_root,
+    dataset_dir,
+    ensure_synth,
+    fingerprint,
+    generate,
+    generated_by,
+)
 
 __all__ = [
     "GENERATOR_VERSION", "MOTConfig", "PRESETS", "SOTConfig", "SynthConfig", "VOSConfig", "content_hash",
-    "data_root", "dataset_dir", "ensure_synth", "fingerprint", "generate", "render_preview",
+    "data_root", "dataset_dir", "ensure_synth", "fingerprint", "generate", "generated_by", "render_preview",
 ]
