@@ -35,7 +35,7 @@ from zoo.data.formats.davis import write_imageset, write_palette_mask
 from zoo.data.formats.got10k import write_groundtruth, write_labels, write_list, write_meta_info
 from zoo.data.formats.motchallenge import write_mot_file, write_seqinfo, write_seqmap
 from zoo.data.synth.config import GENERATOR_VERSION, PRESETS, SynthConfig
-from zoo.data.synth.mot import detection_rows, gt_rows, render_mot, simulate_mot
+from zoo.data.synth.mot import MOTScene, detection_rows, gt_rows, render_mot, simulate_mot
 from zoo.data.synth.sot import render_sot
 from zoo.data.synth.vos import render_vos
 from zoo.data.types import SeqInfo
@@ -73,12 +73,19 @@ def _rng(seed: int, task: str, split: str, index: int) -> np.random.Generator:
 
 
 # --------------------------------------------------------------------------------------------- per sequence
+def mot_scene(config: SynthConfig, seed: int, split: str, index: int) -> tuple[MOTScene, np.random.Generator]:
+    """The simulated scene of MOT sequence ``index`` of ``split`` (what :func:`write_mot_sequence` renders),
+    and the generator positioned to render it. Analysis code reads what the files do not hold from it (e.g.
+    ``lookalike_of``: object ``k`` is ground-truth id ``k + 1``)."""
+    rng = _rng(seed, "mot", split, index)
+    return simulate_mot(rng, config.mot), rng
+
+
 def write_mot_sequence(out: Path, config: SynthConfig, seed: int, split: str, index: int) -> str:
     cfg = config.mot
     name = sequence_name("mot", split, index)
     seq_dir = out / "mot" / split / name
-    rng = _rng(seed, "mot", split, index)
-    scene = simulate_mot(rng, cfg)
+    scene, rng = mot_scene(config, seed, split, index)
 
     def emit(t: int, frame: np.ndarray) -> None:
         write_image(seq_dir / "img1" / f"{t:06d}.jpg", frame, quality=config.jpeg_quality)
