@@ -171,11 +171,13 @@ def _keep_csv_history(logger: Any, ckpt_path: Path) -> None:
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Any]:
     """Checkpointing (``last.ckpt`` + best by ``checkpoint.monitor``), progress display, user callbacks."""
     from hydra.utils import instantiate
-    from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar, TQDMProgressBar
+    from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
+
+    from zoo.callbacks.checkpoint import LastAndBestCheckpoint
 
     ck = cfg.checkpoint
     callbacks: list[Any] = [
-        ModelCheckpoint(
+        LastAndBestCheckpoint(
             dirpath=run_dir / "checkpoints",
             filename="best-{epoch:03d}-{step:06d}" if ck.monitor else "epoch{epoch:03d}-step{step:06d}",
             monitor=ck.monitor,
