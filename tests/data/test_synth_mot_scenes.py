@@ -105,8 +105,8 @@ def test_lookalikes_wear_their_models_colours_rearranged(seed):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_lookalikes_change_looks_only(seed):
-    """The look-alike draws come from a spawned generator: geometry and the rest of the stream are equal."""
+def test_lookalikes_leave_trajectories_and_stream_alone(seed):
+    """The look-alike draws come from a spawned generator: trajectories, camera and the stream are equal."""
     runs = []
     for share in (0.0, 0.5, 1.0):
         rng = np.random.default_rng(seed)

@@ -32,8 +32,9 @@ class MOTConfig:
         lookalike_share: probability that the second walker of a crossing pair, and the first companion of a
             group, wears the first one's look with the torso and legs colours exchanged instead of its own
             sibling look: the same colours in another arrangement, which a pooled (global) appearance feature
-            barely separates and a per-part feature does. Decided after everything else is drawn, so the
-            scene geometry (and the public detections) do not depend on it.
+            barely separates and a per-part feature does. Drawn from a spawned generator, so trajectories,
+            camera and the random stream do not depend on it; only the look-alike's silhouette follows its
+            model's (a hat is wider than hair), which moves a few visibilities and hence detections.
         shake_share: share of sequences with camera jerks (a handheld camera re-framing).
         shakes: at most this many jerks per shaking sequence (at least one).
         shake_frac: (min, max) size of one jerk as a fraction of the frame width; the view stays displaced

@@ -202,7 +202,8 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
     step = np.abs(np.diff(feet[..., 0], axis=1, prepend=feet[:, :1, 0])) / np.maximum(heights, 1)
     phase = np.cumsum(step * 2.0 * np.pi * 1.6, axis=1) + rng.uniform(0, 2 * np.pi, (n_people, 1))
     looks = [person_look(palettes, p) for p in parts]
-    # A spawned generator: the look-alike draws leave the scene's stream (geometry, detections) untouched.
+    # A spawned generator: the look-alike draws leave the scene's stream (trajectories, camera, render noise,
+    # detection draws) untouched; a look-alike's silhouette is its model's (hat or hair), nothing else changes.
     lookalike_of = np.full(n_people, -1, np.int64)
     look_rng = rng.spawn(1)[0]
     for a, b in twins:
