@@ -1,5 +1,6 @@
-"""The look-alike re-identification probe (benchmarks/finetrack_lookalikes.py) on hand-made embeddings, and
-its synth side: the scene it reads look-alike pairs from is the one written to disk."""
+"""The probes behind docs/finetrack.md: the look-alike re-identification probe
+(benchmarks/finetrack_lookalikes.py) on hand-made embeddings, the scene it reads look-alike pairs from, and
+the learning-free part-cue features (benchmarks/zoosynth_part_cues.py)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,24 @@ from zoo.data.synth import PRESETS, ensure_synth
 from zoo.data.synth.mot import gt_rows, render_mot
 from zoo.data.synth.store import mot_scene, sequence_name
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "finetrack_lookalikes.py"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def lookalikes():
-    spec = importlib.util.spec_from_file_location("finetrack_lookalikes", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _script("finetrack_lookalikes")
+
+
+@pytest.fixture(scope="module")
+def part_cues():
+    return _script("zoosynth_part_cues")
 
 
 def _sequence(code: dict[int, np.ndarray], frames: int, noise: float, seed: int = 0) -> dict:
@@ -67,3 +77,19 @@ def test_scene_lookalikes_are_those_written():
     scene, rng = mot_scene(config, 0, "val", 0)
     rows = gt_rows(scene, render_mot(rng, scene, config.noise_sigma, lambda t, f: None))
     assert np.array_equal(rows.ids, gt.ids) and np.allclose(rows.boxes, gt.boxes, atol=0.01)
+
+
+def test_stripes_tell_a_part_swap_apart_and_pooling_does_not(part_cues):
+    """A red-over-blue box and a blue-over-red box: the same pooled histogram, different stripes."""
+    frame = np.zeros((40, 40, 3), np.uint8)
+    frame[:20, :20], frame[20:, :20] = (220, 30, 30), (30, 30, 220)  # model: red torso, blue legs
+    frame[:20, 20:], frame[20:, 20:] = (30, 30, 220), (220, 30, 30)  # look-alike: exchanged
+    boxes = np.array([[0, 0, 20, 40], [20, 0, 40, 40]], np.float64)
+    pooled = part_cues.colour_histograms(frame, boxes, stripes=1, bins=4)
+    striped = part_cues.colour_histograms(frame, boxes, stripes=2, bins=4)
+    np.testing.assert_allclose(np.linalg.norm(pooled, axis=1), 1.0)
+    assert pooled[0] @ pooled[1] == pytest.approx(1.0)  # identical for a pooled feature
+    assert striped[0] @ striped[1] == pytest.approx(0.0, abs=1e-12)  # disjoint stripe by stripe
+    # boxes past the frame are clipped, degenerate boxes still give a unit vector
+    edge = part_cues.colour_histograms(frame, np.array([[-5, 35, 3, 60], [10, 10, 10, 10]], float), 6, 4)
+    np.testing.assert_allclose(np.linalg.norm(edge, axis=1), 1.0)
