@@ -50,3 +50,24 @@ def test_last_is_the_final_epoch_and_best_is_kept(tmp_path: Path, epochs: int, e
     best = torch.load(ckpt.best_model_path, map_location="cpu", weights_only=True)
     assert best["epoch"] == best_epoch and Path(ckpt.best_model_path).name == f"best-{best_epoch:03d}.ckpt"
     assert sorted(p.name for p in tmp_path.glob("*.ckpt")) == sorted([f"best-{best_epoch:03d}.ckpt", "last.ckpt"])
+
+
+def test_resuming_a_plain_model_checkpoint_keeps_its_state(tmp_path: Path):
+    """Checkpoints written with Lightning's ModelCheckpoint (earlier zoo versions) restore into ours: same
+    state key, so the best score and last.ckpt path carry over and no ``last-v1.ckpt`` appears."""
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    kwargs = dict(dirpath=tmp_path, monitor="val/score", mode="max", save_top_k=1, save_last=True,
+                  every_n_epochs=2, filename="best-{epoch:03d}", auto_insert_metric_name=False)  # fmt: skip
+    assert LastAndBestCheckpoint(**kwargs).state_key == ModelCheckpoint(**kwargs).state_key
+    plain = ModelCheckpoint(**kwargs)
+    trainer = L.Trainer(max_epochs=2, accelerator="cpu", devices=1, logger=False, callbacks=[plain],
+                        enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+    trainer.fit(Falling())
+    ours = LastAndBestCheckpoint(**kwargs)
+    trainer = L.Trainer(max_epochs=4, accelerator="cpu", devices=1, logger=False, callbacks=[ours],
+                        enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+    trainer.fit(Falling(), ckpt_path=tmp_path / "last.ckpt")
+    assert sorted(p.name for p in tmp_path.glob("*.ckpt")) == ["best-001.ckpt", "last.ckpt"]
+    assert torch.load(tmp_path / "last.ckpt", map_location="cpu", weights_only=True)["epoch"] == 3
+    assert ours.best_model_score.item() == pytest.approx(0.9)  # epoch 1's score, restored

@@ -34,6 +34,14 @@ class LastAndBestCheckpoint(ModelCheckpoint):
         ):
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
+    @property
+    def state_key(self) -> str:
+        """The plain ``ModelCheckpoint``'s key: checkpoints written before this class existed resume with their
+        best score and ``last.ckpt`` path (a new key would drop them, and the version counter would then
+        write ``last-v1.ckpt`` beside the old ``last.ckpt``)."""
+        key = super().state_key
+        return ModelCheckpoint.__qualname__ + key[len(type(self).__qualname__) :]
+
     def _epoch_due(self, trainer: L.Trainer) -> bool:
         if self._every_n_epochs < 1:
             return False
