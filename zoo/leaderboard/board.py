@@ -17,7 +17,7 @@ from typing import Any
 
 from zoo.core.atomic import atomic_write_bytes, atomic_write_text
 from zoo.leaderboard.config import BoardConfig
-from zoo.leaderboard.schema import TASK_METRICS, Dropped, Entry, columns, data_mix, dedupe, group_entries
+from zoo.leaderboard.schema import TASK_METRICS, Dropped, Entry, columns, data_mix_text, dedupe, group_entries
 from zoo.leaderboard.sources import (
     SourceError,
     gather_hub,
@@ -111,9 +111,8 @@ def build_board(
     for d in dropped:
         log(f"dedup: {d.message()}")
     for (task, bench), group in group_entries(kept).items():
-        mix = data_mix(group)
-        if mix:
-            where = "; ".join(f"{data}: {', '.join(models)}" for data, models in mix.items())
+        where = data_mix_text(group)
+        if where is not None:
             log(f"warning: the {task} table {bench} mixes data, its rows are not comparable ({where})")
     return Board(kept, dropped, errors)
 

@@ -21,7 +21,7 @@ from zoo.leaderboard.schema import (
     Dropped,
     Entry,
     columns,
-    data_mix,
+    data_mix_text,
     format_fps,
     format_metric,
     format_params,
@@ -198,10 +198,9 @@ def _table(task: str, bench: str, entries: Sequence[Entry]) -> str:
         for n, label, conv in notes
     )
     direction = "higher is better" if main.higher_is_better else "lower is better"
-    mix = data_mix(entries)
+    parts = data_mix_text(entries)
     warning = ""
-    if mix:
-        parts = "; ".join(f"{data}: {', '.join(models)}" for data, models in mix.items())
+    if parts is not None:
         warning = (
             f'<p class="warning"><strong>Not comparable</strong>: these rows were evaluated on different '
             f"data ({_e(parts)}). Evaluate the older ones again.</p>\n"

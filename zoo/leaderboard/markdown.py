@@ -20,7 +20,7 @@ from zoo.leaderboard.schema import (
     Entry,
     MetricSpec,
     columns,
-    data_mix,
+    data_mix_text,
     format_fps,
     format_metric,
     format_params,
@@ -91,10 +91,9 @@ def evaluator_notes(entries: Sequence[Entry]) -> tuple[dict[str, int], list[tupl
 
 def mixed_data_warning(entries: Sequence[Entry]) -> list[str]:
     """A warning paragraph (markdown lines) when the table's rows were scored on different generated data."""
-    mix = data_mix(entries)
-    if not mix:
+    parts = data_mix_text(entries)
+    if parts is None:
         return []
-    parts = "; ".join(f"{data}: {', '.join(models)}" for data, models in mix.items())
     return [
         f"> **Not comparable**: these rows were evaluated on different data ({_cell(parts)}). Evaluate the "
         "older ones again (`python -m zoo.leaderboard evaluate=true`, or remove their runs).",

@@ -31,6 +31,7 @@ __all__ = [
     "format_metric",
     "format_params",
     "data_mix",
+    "data_mix_text",
     "group_entries",
     "main_metric",
     "normalise",
@@ -395,6 +396,13 @@ def data_mix(entries: Iterable[Entry]) -> dict[str, list[str]]:
     for e in entries:
         groups.setdefault(e.data or "not recorded", []).append(e.model_ref)
     return groups if len(groups) > 1 else {}
+
+
+def data_mix_text(entries: Iterable[Entry]) -> str | None:
+    """:func:`data_mix` as one line (``ZooSynth 1.4 (...): a, b; ZooSynth 1.3 (...): c``); None when the rows
+    agree."""
+    mix = data_mix(entries)
+    return "; ".join(f"{data}: {', '.join(models)}" for data, models in mix.items()) if mix else None
 
 
 def group_entries(entries: Iterable[Entry]) -> dict[tuple[str, str], list[Entry]]:
