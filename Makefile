@@ -6,19 +6,28 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.zoo-installed
+# The tested versions of every package (make lock refreshes it). LOCK= installs from pyproject's ranges.
+LOCK ?= requirements/lock.txt
+CONSTRAINTS := $(if $(LOCK),-c $(LOCK),)
 
-.PHONY: install demo leaderboard test test-slow lint wheel clean
+.PHONY: install lock demo leaderboard test test-slow lint wheel clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
-	@# albumentations pulls opencv-python-headless, which shares the cv2/ folder with the contrib build the
-	@# classic SOT trackers need: whichever is installed last wins. Reinstall contrib last, deterministically.
+	$(PY) -m pip install --quiet --upgrade $(CONSTRAINTS) pip
+	$(PY) -m pip install --quiet $(CONSTRAINTS) -e ".[dev]"
+	@# albumentations/albucore pull opencv-python-headless and trackeval opencv-python; all three write the
+	@# same cv2/ folder. Leave the contrib build (the classic SOT trackers) as the only one, deterministically.
 	$(PY) -m zoo.opencv_fix
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve pyproject's ranges from scratch (newest allowed releases, newest pip) and rewrite the lock.
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) requirements/make_lock.py
 
 demo: install
 	$(PY) -m zoo.demo
@@ -29,10 +38,10 @@ leaderboard: install
 	$(PY) -m zoo.leaderboard evaluate=true train=true readme=true
 
 test: install
-	$(PY) -m pytest -q
+	ZOO_LOCK=$(LOCK) $(PY) -m pytest -q
 
 test-slow: install
-	$(PY) -m pytest -q -m slow
+	ZOO_LOCK=$(LOCK) $(PY) -m pytest -q -m slow
 
 lint: install
 	$(VENV)/bin/ruff check zoo tests benchmarks

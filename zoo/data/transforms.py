@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import albumentations as A
+import albumentations.augmentations.pixel.functional as _afp
 import cv2
 import numpy as np
 import torch
@@ -335,11 +336,40 @@ def resize_ops(size: int | Sequence[int], mode: ResizeMode = "letterbox", fill: 
     return [RandomFit(size, mode, fill=fill)]
 
 
+def shift_hue(img: np.ndarray, factor: float) -> np.ndarray:
+    """Rotate the hue of an (H, W, 3) RGB image by ``factor`` turns (torchvision's ``adjust_hue``).
+
+    uint8 images go through OpenCV's float32 HSV conversion and are rounded back. OpenCV 5.1's uint8
+    ``COLOR_HSV2RGB`` rounds the first 64 pixels of every row differently from the rest (its SIMD and scalar
+    paths disagree by 1/255 on about three colours in four; 4.x and 5.0 agree), so the uint8 path would
+    make a flat colour patch non-flat and give one colour draw different results on crops of different
+    widths. The float path is the same at every pixel in every OpenCV release we lock or test.
+    """
+    if factor == 0 or img.ndim != 3 or img.shape[-1] != 3:
+        return img
+    if img.dtype != np.uint8:
+        return _afp.adjust_hue_torchvision(img, factor)
+    hsv = cv2.cvtColor(img.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2HSV)  # H in degrees
+    hsv[..., 0] = np.mod(hsv[..., 0] + np.float32(factor * 360.0), np.float32(360.0))
+    rgb = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+    return np.clip(np.rint(rgb * np.float32(255)), 0, 255).astype(np.uint8)
+
+
+class ColorJitter(A.ColorJitter):
+    """albumentations' ``ColorJitter`` (same parameters, draws and order of operations) whose hue step is
+    :func:`shift_hue`: the result at a pixel depends only on that pixel's colour and the draw, never on its
+    position or the image size."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.transforms = [*self.transforms[:3], shift_hue]
+
+
 def color_ops(strength: float, p: float = 0.8) -> list:
     """Colour jitter of ``strength`` (brightness/contrast/saturation, hue at a quarter of it); none at 0."""
     if strength <= 0:
         return []
-    return [A.ColorJitter(strength, strength, strength, min(0.5, strength / 4), p=p)]
+    return [ColorJitter(strength, strength, strength, min(0.5, strength / 4), p=p)]
 
 
 def train_transform(
