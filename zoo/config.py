@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 CONF_MODULE = "zoo.conf"
 PRESET_GROUPS = ("trainer", "logger", "data")
@@ -23,6 +24,18 @@ PRESET_GROUPS = ("trainer", "logger", "data")
 
 class ConfigError(ValueError):
     """A bad command line: unknown recipe, preset or key. The message lists the valid choices."""
+
+
+def to_plain(value: Any) -> Any:
+    """OmegaConf containers, tuples and mappings -> plain dicts/lists (what checkpoint hparams, loaded with
+    ``weights_only=True``, and Hub ``config.json`` files can hold)."""
+    if isinstance(value, (DictConfig, ListConfig)):
+        value = OmegaConf.to_container(value, resolve=True)
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    return value
 
 
 def builtin_recipes_dir() -> Path:

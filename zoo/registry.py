@@ -48,6 +48,7 @@ _BUILTIN_MODULES: tuple[str, ...] = (
     "zoo.trackers.opencv_sot",
     "zoo.trackers.vos_baselines",
     "zoo.methods.finetrack",
+    "zoo.methods.kfe_iff",
 )
 _imported = False
 

@@ -20,6 +20,7 @@ import lightning as L
 import torch
 
 import zoo
+from zoo.config import to_plain as _plain
 from zoo.data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from zoo.methods.finetrack.losses import FineTrackLoss
 from zoo.methods.finetrack.model import FineTrackNet
@@ -30,19 +31,6 @@ __all__ = ["FineTrackModule"]
 
 _OPTIMIZERS = ("adamw", "sgd")
 _SCHEDULES = ("cosine", "step", "constant")
-
-
-def _plain(value: Any) -> Any:
-    """OmegaConf containers and tuples -> plain dicts/lists (checkpoint hparams load with weights_only)."""
-    if type(value).__name__ in ("DictConfig", "ListConfig"):
-        from omegaconf import OmegaConf
-
-        value = OmegaConf.to_container(value, resolve=True)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _as_list(x: Any) -> list[torch.Tensor]:
