@@ -226,3 +226,22 @@ def test_tiny_ddp_fit_metrics_equal_single_process_evaluate(tmp_path):
     (result,) = evaluate(ecfg)
     for key in ("HOTA", "AssA", "IDF1", "MOTA"):
         assert result.metrics[key] == pytest.approx(doc["metrics"][key], abs=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["sushi_mot17", "kfe_iff_mot17"])
+def test_one_paper_size_training_step(name):
+    """The paper setting on CPU: a 512-frame clip of ~30 people a frame, 2048-d appearance, all 9 levels."""
+    cfg = compose([f"recipe={name}", "model.appearance.pretrained=false"])
+    model = instantiate(cfg.model)
+    assert model.net.feat_dim == 2048
+    clip = walkers(seed=0, frames=512, people=30, dim=2048, miss=0.2)
+    item = {"frames": clip.frames, "boxes": clip.boxes, "features": clip.feat, "gt": clip.gt, "fps": 30.0,
+            "start": 1, "length": 512}
+    model.active_levels = lambda step=None: 9
+    opt = model.configure_optimizers()
+    loss, stats = model.compute_loss([item])
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    assert torch.isfinite(loss) and stats["levels"] == 9
