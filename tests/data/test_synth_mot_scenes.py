@@ -1,5 +1,6 @@
 """ZooSynth-MOT scene events that make appearance matter: sibling crossings that pass or turn back, camera
-jerks (generator 1.3) and part-swapped look-alikes (generator 1.4)."""
+jerks (generator 1.3), part-swapped look-alikes (generator 1.4), and long identity gaps (generator 1.5: long
+occlusions behind advertising columns, people leaving the view and coming back)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from zoo.data.synth.config import MOTConfig
-from zoo.data.synth.mot import sibling_pairs_first, simulate_mot
+from zoo.data.synth.config import PRESETS, MOTConfig
+from zoo.data.synth.mot import EVENT_MARGIN, gt_rows, render_mot, sibling_pairs_first, simulate_mot
 from zoo.data.synth.scene import shake_offsets
 from zoo.data.synth.sprites import PERSON, PERSON_ASPECT, Look, make_identities, part_swapped_look
 
@@ -79,7 +80,8 @@ def test_shaking_camera_stays_on_the_canvas():
 @pytest.mark.parametrize(
     "field, value",
     [("shake_frac", (0.09, 0.05)), ("shake_frac", (0.1, 0.6)), ("bounce_share", 1.5), ("crossing_pairs", -1),
-     ("shakes", -2), ("lookalike_share", -0.1)],
+     ("shakes", -2), ("lookalike_share", -0.1), ("long_occlusions", -1), ("reentries", -2),
+     ("occlusion_frames", (40, 30)), ("reentry_gap", (0, 10)), ("column_width", (0.3, 0.6))],
 )
 def test_bad_scene_settings_are_named(field, value):
     with pytest.raises(ValueError, match=field):
@@ -129,3 +131,134 @@ def test_part_swap_refuses_a_twin_nothing_could_tell_apart():
     assert swapped is not None and np.array_equal(swapped.colors[1, 0], (40, 40, 200))
     colors[2, 0] = (190, 50, 45)  # legs nearly the torso's colour: exchanging them changes nothing visible
     assert part_swapped_look(look.with_colors(colors)) is None
+
+
+# ------------------------------------------------------------------------------- long identity gaps (1.5)
+# Small and short enough to render in a fraction of a second, long enough for gaps beyond a 30-frame buffer.
+GAPS = MOTConfig(length=100, width=320, height=180, min_people=8, max_people=10, static_objects=0,
+                 long_occlusions=1, occlusion_frames=(34, 40), reentries=2, reentry_gap=(35, 45))
+
+
+def _render(cfg: MOTConfig, seed: int, keep_frames: bool = False):
+    rng = np.random.default_rng(seed)
+    scene = simulate_mot(rng, cfg)
+    frames: dict[int, np.ndarray] = {}
+
+    def emit(t, rgb):
+        if keep_frames:
+            frames[t] = rgb
+
+    render = render_mot(rng, scene, 2.5, emit)
+    return scene, render, gt_rows(scene, render), frames
+
+
+def _longest_gap(frames: np.ndarray) -> tuple[int, int, int]:
+    """(length, last frame before, first frame after) of the longest run of missing frames in ``frames``."""
+    f = np.unique(frames)
+    k = int(np.argmax(np.diff(f)))
+    return int(f[k + 1] - f[k] - 1), int(f[k]), int(f[k + 1])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_long_gaps_beyond_the_online_buffer_come_back_with_the_same_id(seed):
+    scene, render, gt, _ = _render(GAPS, seed)
+    kinds = sorted(e.kind for e in scene.events)
+    assert kinds == ["occlusion", "reentry", "reentry"]
+    walkers = (gt.classes == 1) & (gt.scores == 1)
+    for e in scene.events:
+        mine = walkers & (gt.ids == e.obj + 1)
+        seen = mine & (gt.visibility >= 0.1)
+        length, before, after = _longest_gap(gt.frames[seen])
+        assert length > 30  # longer than ByteTrack's 30-frame buffer (10 frames at ZooSynth's 10 fps)
+        # entirely inside the frame on EVENT_MARGIN frames each side of the gap, under the same id
+        box = gt.boxes[mine]
+        inside = gt.frames[mine][(box[:, 0] >= 0) & (box[:, 2] <= GAPS.width)]
+        assert (inside <= before).sum() >= EVENT_MARGIN and (inside >= after).sum() >= EVENT_MARGIN
+        during = gt.frames[mine]
+        gap_frames = (during > e.start) & (during <= e.end)  # 1-based frames of the planned gap
+        if e.kind == "reentry":
+            assert not gap_frames.any()  # out of the view: no ground-truth rows at all
+            assert before <= e.start and after > e.end
+        else:
+            assert gap_frames.sum() == e.end - e.start  # in view, behind the column: rows with visibility 0
+            assert (gt.visibility[mine][gap_frames] == 0).all()
+    # the MOT17 convention for everyone: a row's silhouette overlaps the frame
+    assert (render.boxes[:, 2] > 0).all() and (render.boxes[:, 0] < GAPS.width).all()
+
+
+def test_gap_walkers_are_not_detected_while_hidden():
+    from zoo.core.boxes import box_iou
+    from zoo.data.synth.mot import detection_rows
+
+    rng = np.random.default_rng(4)
+    scene = simulate_mot(rng, GAPS)
+    render = render_mot(rng, scene, 2.5, lambda t, rgb: None)
+    det = detection_rows(rng, scene, render, GAPS)
+    occ = next(e for e in scene.events if e.kind == "occlusion")
+    rows = np.flatnonzero((render.objects == occ.obj) & (render.visibility == 0))
+    assert len(rows) >= occ.end - occ.start
+    others = render.objects != occ.obj
+    for r in rows:
+        t = render.frames[r]
+        d = det.boxes[det.frames == t]
+        if len(d):
+            # a detection on the hidden walker's box would be one no visible person explains
+            best_other = box_iou(d, render.boxes[others & (render.frames == t)]).max(1) if others.any() else 0
+            hits = box_iou(d, render.boxes[r:r + 1])[:, 0] > 0.7
+            assert not (hits & (best_other < 0.3)).any()
+
+
+def test_reentering_walkers_keep_their_look():
+    """The same identity is drawn with the same look before leaving and after coming back."""
+    checked = 0
+    for seed in range(3):
+        scene, render, gt, frames = _render(GAPS, seed, keep_frames=True)
+        for e in (e for e in scene.events if e.kind == "reentry"):
+            full = np.flatnonzero((render.objects == e.obj) & (render.visibility == 1.0))
+            before, after = full[render.frames[full] <= e.start], full[render.frames[full] > e.end]
+            if not len(before) or not len(after):
+                continue
+            colours = []
+            for r in (before[-1], after[0]):
+                x0, y0, x1, y1 = render.boxes[r]
+                xc, h = 0.5 * (x0 + x1), y1 - y0
+                torso = frames[int(render.frames[r])][int(y0 + 0.25 * h):int(y0 + 0.5 * h),
+                                                      int(xc - 0.08 * h):int(xc + 0.08 * h) + 1]
+                colours.append(torso.reshape(-1, 3).astype(np.float64).mean(0))
+            assert np.linalg.norm(colours[0] - colours[1]) < 25
+            checked += 1
+    assert checked >= 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_long_gap_events_leave_the_rest_of_the_scene_alone(seed):
+    """The events draw from a spawned generator and only replace their own walkers' trajectories."""
+    runs = []
+    for cfg in (dataclasses.replace(GAPS, long_occlusions=0, reentries=0), GAPS):
+        rng = np.random.default_rng(seed)
+        runs.append((simulate_mot(rng, cfg), rng.random()))
+    (plain, after_plain), (events, after_events) = runs
+    assert not plain.events and len(events.events) == 3 and after_plain == after_events
+    taken = sorted(e.obj for e in events.events)
+    assert len(set(taken)) == 3 and min(taken) >= 2 * min(GAPS.crossing_pairs, len(plain.parts) // 4)
+    rest = np.setdiff1d(np.arange(len(plain.classes)), taken)
+    np.testing.assert_array_equal(events.feet[rest], plain.feet[rest])
+    np.testing.assert_array_equal(events.alive[rest], plain.alive[rest])
+    np.testing.assert_array_equal(events.offsets, plain.offsets)
+    np.testing.assert_array_equal(events.lookalike_of, plain.lookalike_of)
+    assert len(events.occluders) == len(plain.occluders) + 1  # the advertising column
+
+
+def test_long_gaps_deterministic_and_where_they_fit():
+    a, b = simulate_mot(np.random.default_rng(7), GAPS), simulate_mot(np.random.default_rng(7), GAPS)
+    assert a.events == b.events
+    np.testing.assert_array_equal(a.feet, b.feet)
+    assert simulate_mot(np.random.default_rng(8), GAPS).events != a.events
+    # the tiny preset's 24 frames hold no gap with 15 frames in view on both sides: none is placed
+    assert not simulate_mot(np.random.default_rng(0), PRESETS["tiny"].mot).events
+    for seed in range(3):  # the default preset gets all of them
+        scene = simulate_mot(np.random.default_rng(seed), PRESETS["default"].mot)
+        assert sorted(e.kind for e in scene.events) == ["occlusion", "reentry", "reentry"]
+        for e in scene.events:
+            lo = (PRESETS["default"].mot.reentry_gap if e.kind == "reentry" else PRESETS["default"].mot.occlusion_frames)[0]
+            assert e.end - e.start >= lo

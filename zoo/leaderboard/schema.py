@@ -165,7 +165,7 @@ class Entry:
 
     @property
     def data(self) -> str | None:
-        """The generated data the row was evaluated on (``evaluator.conventions.data``, e.g. ``ZooSynth 1.4
+        """The generated data the row was evaluated on (``evaluator.conventions.data``, e.g. ``ZooSynth 1.5
         (preset default, seed 0)``); None for real benchmarks and for results written before it was recorded."""
         value = (self.evaluator.get("conventions") or {}).get("data")
         return None if value is None else str(value)

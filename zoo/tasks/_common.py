@@ -142,7 +142,7 @@ def run_sharded(
 
 
 def data_provenance(sequences: Sequence[Any]) -> str | None:
-    """The generated data the sequences belong to (``ZooSynth 1.4 (preset default, seed 0)``, see
+    """The generated data the sequences belong to (``ZooSynth 1.5 (preset default, seed 0)``, see
     :func:`zoo.data.synth.generated_by`), found from the first sequence (its ``root`` folder for MOT, its
     first frame for VOS and SOT); None for real benchmarks. Recorded in ``results.json`` under
     ``evaluator.conventions.data``, so the leaderboard can mark a table that mixes generator versions."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GENERATOR_VERSION = "1.4"
+GENERATOR_VERSION = "1.5"
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,8 @@ class MOTConfig:
         length: frames per sequence.
         width, height: frame size in pixels.
         fps: frame rate written to ``seqinfo.ini`` (speeds below are per frame).
-        min_people, max_people: identities per sequence (all who appear at some point), drawn uniformly.
+        min_people, max_people: identities per sequence (all who appear at some point), drawn uniformly
+            (1.5: 11-21 over 160 frames keeps about as many walkers in view per frame as 1.4's 10-20 over 120).
         static_objects: at most this many ``consider=0`` distractor-class objects (class 7 static person,
             class 8 mannequin) per sequence, as MOT17 annotates them.
         group_share: probability that a spawned walker brings 1-2 companions walking with it.
@@ -45,16 +46,32 @@ class MOTConfig:
         det_miss: miss rate of fully visible people (misses rise to 1 as visibility falls below 0.15).
         det_low_share: share of visible people detected with a low score in [0.1, 0.6].
         det_fp_rate: mean number of false-positive detections per frame (Poisson).
+        long_occlusions: advertising columns per sequence (wide, tall occluders, always inside the view),
+            each with one walker who walks up behind it and stands there fully hidden (generator 1.5).
+        occlusion_frames: (min, max) frames that walker stands hidden behind its column; with its walk in
+            and out of cover the identity is invisible (visibility 0, no detections) a few frames longer.
+        column_width: (min, max) column width in person heights at the column's depth (a person is 0.42
+            heights wide, so at least 0.5).
+        reentries: walkers per sequence who walk out of the view at a border and come back through the same
+            border later, at another depth and speed, with the same identity and look (generator 1.5).
+        reentry_gap: (min, max) frames between leaving the view and coming back (no gt rows in between).
+
+    The long-gap events (``long_occlusions``, ``reentries``) turn solo walkers into event walkers and draw
+    from a spawned generator, so every other walker, the camera and the scene's random stream are those of a
+    sequence without them. An event is placed only where it fits: its walker is in view for at least 15
+    frames before and after its gap, so sequences shorter than ``2 * 15 + min gap`` frames have none
+    (the ``tiny`` preset). Gaps longer than the online trackers' lost-track buffer (ByteTrack's 30 frames at
+    30 fps, 10 frames at ZooSynth's 10 fps; SORT's 1) are what offline and long-term association are for.
     """
 
     train_seqs: int = 6
     val_seqs: int = 3
-    length: int = 120
+    length: int = 160
     width: int = 480
     height: int = 270
     fps: int = 10
-    min_people: int = 10
-    max_people: int = 20
+    min_people: int = 11
+    max_people: int = 21
     static_objects: int = 2
     group_share: float = 0.35
     crossing_pairs: int = 2
@@ -69,12 +86,29 @@ class MOTConfig:
     det_miss: float = 0.04
     det_low_share: float = 0.15
     det_fp_rate: float = 0.8
+    long_occlusions: int = 1
+    occlusion_frames: tuple[int, int] = (35, 55)
+    column_width: tuple[float, float] = (0.55, 0.75)
+    reentries: int = 2
+    reentry_gap: tuple[int, int] = (35, 60)
 
     def __post_init__(self) -> None:
         # the scene events' settings fail here, naming the field, not later inside numpy's sampling
         if self.crossing_pairs < 0 or self.shakes < 0:
             raise ValueError(f"MOTConfig: crossing_pairs and shakes must be >= 0, got {self.crossing_pairs}, "
                              f"{self.shakes}")
+        for name in ("long_occlusions", "reentries"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"MOTConfig: {name} must be >= 0, got {getattr(self, name)}")
+        for name in ("occlusion_frames", "reentry_gap"):
+            lo, hi = getattr(self, name)
+            if not 1 <= lo <= hi:
+                raise ValueError(f"MOTConfig: {name} must be (min, max) frames with 1 <= min <= max, got "
+                                 f"{getattr(self, name)}")
+        lo, hi = self.column_width
+        if not 0.5 <= lo <= hi:
+            raise ValueError(f"MOTConfig: column_width must be (min, max) person heights with 0.5 <= min <= max "
+                             f"(a person must fit behind it), got {self.column_width}")
         for name in ("bounce_share", "lookalike_share", "shake_share", "pan_share", "group_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"MOTConfig: {name} must be a probability in [0, 1], got {getattr(self, name)}")

@@ -14,12 +14,20 @@ What one sequence contains (all drawn from one ``np.random.Generator``):
 - up to ``static_objects`` consider-0 objects as MOT17 annotates them: class 7 (static person) and class 8
   (distractor: a grey mannequin that detectors fire on);
 - pillars, depth-sorted with the people;
+- long identity gaps (generator 1.5), longer than an online tracker's lost-track buffer: ``long_occlusions``
+  walkers walk up behind a wide advertising column (always inside the view) and stand there fully hidden
+  for ``occlusion_frames`` before walking on, and ``reentries`` walkers walk out of the view at a border and
+  come back through the same border ``reentry_gap`` frames later, at another depth and speed, with the same
+  identity (ground-truth id) and look. These events draw from a spawned generator and take over walkers
+  outside the crossing pairs (solo walkers first), so the rest of the scene is what it is without them;
 - an optional horizontal camera pan (a crop window sweeping over a wider background) and optional camera
   jerks (the window jumps a few percent of the frame width and stays there).
 
 Visibility (gt column 9) is the fraction of the sprite's silhouette pixels that end up on screen: pixels
 hidden by nearer sprites or pillars, or outside the frame, count as invisible. Boxes are tight boxes of the
-full (amodal) silhouette and may extend past the frame, as in MOT17.
+full (amodal) silhouette and may extend past the frame, as in MOT17. A person on screen but fully hidden
+(behind a pillar, a column or nearer people) keeps its ground-truth rows with visibility 0 (and gets no
+detections); a person whose silhouette is entirely outside the frame has no rows.
 """
 
 from __future__ import annotations
@@ -50,6 +58,27 @@ from zoo.data.synth.sprites import (
 from zoo.data.types import MOTRows
 
 STATIC_PERSON, DISTRACTOR = 7, 8
+#: frames a long-gap event's walker is entirely inside the view (and clear of its column) at least, before and
+#: after its gap
+EVENT_MARGIN = 15
+
+
+@dataclass(frozen=True)
+class GapEvent:
+    """A long identity gap planned by the generator (1.5).
+
+    Attributes:
+        obj: object index (ground-truth id ``obj + 1``).
+        kind: ``"occlusion"`` (stands fully hidden behind an advertising column) or ``"reentry"`` (walks out
+            of the view and comes back through the same border).
+        start, end: 0-based frames ``start .. end - 1`` of the gap: standing behind the column (hidden a few
+            frames longer, walking into and out of cover), or out of the view (no ground-truth rows).
+    """
+
+    obj: int
+    kind: str
+    start: int
+    end: int
 
 
 @dataclass
@@ -71,7 +100,8 @@ class MOTScene:
         heights: (N, T) float64 sprite height in pixels.
         phase: (N, T) float64 walking phase in radians.
         alive: (N, T) bool, the object exists in the world at that frame.
-        occluders: static pillars.
+        occluders: static pillars, then the advertising columns of the long occlusions.
+        events: the long-gap events (long occlusions, re-entries), one per event walker.
     """
 
     width: int
@@ -89,6 +119,7 @@ class MOTScene:
     phase: np.ndarray
     alive: np.ndarray
     occluders: list[Occluder]
+    events: list[GapEvent]
 
 
 class _Ground:
@@ -129,10 +160,11 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
     moving = np.ones((n_people, T), bool)
 
     def walker(i: int, t0: int, x0: float, y0: float, vx: float, vy: float, turn: int | None = None,
-               drift: float = 0.04) -> None:
+               drift: float = 0.04, gen: np.random.Generator = rng, resume: bool = False) -> None:
         # Depth drift follows a clipped random walk so paths bend; speeds scale with apparent size.
-        # ``turn``: from that frame on the walker heads back the way it came.
-        vys = vy + np.cumsum(rng.normal(0.0, drift, T - t0))
+        # ``turn``: from that frame on the walker heads back the way it came. ``gen``: the generator of the
+        # drift. ``resume``: a later segment of the same walker (frames before t0 are left as they are).
+        vys = vy + np.cumsum(gen.normal(0.0, drift, T - t0))
         ys = np.clip(y0 + np.cumsum(vys), ground.y_far, ground.y_near)
         hs = ground.person_height(ys)
         heading = np.ones(T - t0)
@@ -141,7 +173,8 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
         vxs = vx * hs * moving[i, t0:] * heading
         xs = x0 + np.concatenate([[0.0], np.cumsum(vxs[:-1])])
         feet[i, t0:, 0], feet[i, t0:, 1] = xs, ys
-        feet[i, :t0] = feet[i, t0]
+        if not resume:
+            feet[i, :t0] = feet[i, t0]
         gone = (xs < -0.6 * hs) | (xs > canvas_w + 0.6 * hs)
         # Once a walker has left the canvas it stays gone (a new identity would be a new walker).
         entered = np.maximum.accumulate(~gone)
@@ -156,6 +189,8 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
 
     i = 0
     twins: list[tuple[int, int]] = []  # (model, look-alike candidate)
+    solo: list[int] = []  # walkers outside pairs and groups: the long-gap events' first candidates
+    grouped: list[int] = []  # group members: the next ones
     # Sibling pairs on a head-on course at nearly the same depth (little depth drift), meeting inside the
     # view; a bouncing pair stops short of each other (0.05-0.15 heights each side of the meeting point) and
     # both walk back from the meeting frame on.
@@ -196,7 +231,14 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
             walker(i, t0, x + dx, y + dy, direction * speed, vy)
             if g == 1:
                 twins.append((i - 1, i))
+            (solo if group == 1 else grouped).append(i)
             i += 1
+
+    # Spawned generators (neither draws from the scene's stream): looks of the look-alikes, and the long-gap
+    # events, which replace the trajectories of some walkers.
+    look_rng, event_rng = rng.spawn(2)
+    columns, events = _long_gap_events(event_rng, cfg, ground, offsets, solo, grouped, walker, feet, alive,
+                                       moving)
 
     heights = ground.person_height(feet[..., 1])
     step = np.abs(np.diff(feet[..., 0], axis=1, prepend=feet[:, :1, 0])) / np.maximum(heights, 1)
@@ -205,7 +247,6 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
     # A spawned generator: the look-alike draws leave the scene's stream (trajectories, camera, render noise,
     # detection draws) untouched; a look-alike's silhouette is its model's (hat or hair), nothing else changes.
     lookalike_of = np.full(n_people, -1, np.int64)
-    look_rng = rng.spawn(1)[0]
     for a, b in twins:
         twin = part_swapped_look(looks[a]) if look_rng.random() < cfg.lookalike_share else None
         if twin is not None:
@@ -248,8 +289,131 @@ def simulate_mot(rng: np.random.Generator, cfg: MOTConfig) -> MOTScene:
         x = float(rng.uniform(0.1, 0.9) * canvas_w)
         colour = np.array(rng.uniform(60, 200, 3), np.float32)
         occluders.append(Occluder((x - w / 2, 0.0, x + w / 2, y_bottom), colour))
+    occluders += columns
     return MOTScene(W, H, T, horizon, background, offsets, looks, parts, lookalike_of, classes, feet, heights,
-                    phase, alive, occluders)
+                    phase, alive, occluders, events)
+
+
+def _on_view(x: np.ndarray, h: np.ndarray, offsets: np.ndarray, width: int, inside: bool = False) -> np.ndarray:
+    """Whether a person with feet x ``x`` (world) and height ``h`` overlaps the crop window (as in
+    :func:`render_mot`: silhouette half-width ``0.5 * PERSON_ASPECT * h`` plus 2 pixels), or with
+    ``inside`` lies entirely inside it."""
+    half = 0.5 * PERSON_ASPECT * h + 2
+    rel = x - offsets
+    if inside:
+        return (rel - half >= 0) & (rel + half <= width)
+    return (rel + half > 0) & (rel - half < width)
+
+
+def _long_gap_events(gen: np.random.Generator, cfg: MOTConfig, ground: _Ground, offsets: np.ndarray,
+                     solo: list[int], grouped: list[int], walker, feet: np.ndarray, alive: np.ndarray,
+                     moving: np.ndarray) -> tuple[list[Occluder], list[GapEvent]]:
+    """Long occlusions behind advertising columns and re-entries, on walkers drawn from ``solo`` first, then
+    from ``grouped`` (a group member who walks off on its own; crossing pairs are never used).
+
+    Each event replaces its walker's trajectory (through ``walker``, drawing only from ``gen``) and is kept
+    only if its walker is entirely inside the view (and clear of its column) on at least ``EVENT_MARGIN``
+    frames before and after the gap (up to 10 tries;
+    otherwise the walker's trajectory is restored and the event dropped). Returns the columns (occluders)
+    and the events.
+    """
+    T, W, M = cfg.length, cfg.width, EVENT_MARGIN
+    columns: list[Occluder] = []
+    events: list[GapEvent] = []
+    candidates = [int(k) for pool in (solo, grouped) for k in gen.permutation(np.array(pool, np.int64))]
+    band = ground.y_near - ground.y_far
+    safe = (float(offsets.max()), float(offsets.min()) + W)  # world x range inside the view on every frame
+
+    def attempt(i: int, place) -> bool:
+        saved = feet[i].copy(), alive[i].copy(), moving[i].copy()
+        for _ in range(10):
+            if place(i):
+                return True
+            feet[i], alive[i], moving[i] = saved
+        return False
+
+    def hide(i: int) -> bool:
+        lo, hi = cfg.occlusion_frames[0], min(cfg.occlusion_frames[1], T - 2 * M - 1)
+        y_b = float(gen.uniform(ground.y_far + 0.25 * band, ground.y_far + 0.75 * band))
+        hc = float(ground.person_height(y_b))
+        wc = float(gen.uniform(*cfg.column_width)) * hc
+        x_lo, x_hi = safe[0] + 0.5 * wc, safe[1] - 0.5 * wc
+        if x_lo >= x_hi:
+            return False
+        xc = float(gen.uniform(x_lo, x_hi))
+        if any(c.box[0] - 0.5 * wc < xc < c.box[2] + 0.5 * wc for c in columns):
+            return False  # columns stand apart
+        top = y_b - float(gen.uniform(1.25, 1.5)) * hc  # taller than the person behind it
+        colour = np.array(gen.uniform(60, 220, 3), np.float32)
+        stand = int(gen.integers(lo, hi + 1))
+        direction = 1 if gen.random() < 0.5 else -1
+        speed = float(gen.uniform(0.03, 0.06))
+        y = y_b - float(gen.uniform(2.0, 6.0))  # just behind the column, at a fixed depth
+        h = float(ground.person_height(y))
+        # frames from the column's centre to clear of it
+        lead = int(np.ceil((0.5 * wc + 0.5 * PERSON_ASPECT * h + 2) / (speed * h))) + 1
+        if M + lead >= T - stand - M - lead:
+            return False
+        t_a = int(gen.integers(M + lead, T - stand - M - lead))  # arrives behind the column's centre
+        moving[i] = True
+        moving[i, t_a:t_a + stand] = False  # stands at the centre on frames t_a .. t_a + stand
+        walker(i, 0, xc - direction * speed * h * t_a, y, direction * speed, 0.0, drift=0.0, gen=gen)
+        x = feet[i, :, 0]
+        clear = np.abs(x - xc) - 0.5 * PERSON_ASPECT * h - 2 >= 0.5 * wc  # no pixel behind the column
+        seen = alive[i] & _on_view(x, np.full(T, h), offsets, W, inside=True) & clear
+        if seen[:t_a].sum() < M or seen[t_a + stand + 1:].sum() < M:
+            return False
+        columns.append(Occluder((xc - 0.5 * wc, top, xc + 0.5 * wc, y_b), colour))
+        events.append(GapEvent(i, "occlusion", t_a, t_a + stand + 1))
+        return True
+
+    def reenter(i: int) -> bool:
+        lo, hi = cfg.reentry_gap[0], min(cfg.reentry_gap[1], T - 2 * M - 1)
+        gap = int(gen.integers(lo, hi + 1))
+        side = 1 if gen.random() < 0.5 else -1  # the border it leaves and comes back through
+
+        def edge(t: int, h: float) -> float:  # world x just outside that border at frame t
+            return float(offsets[t] - 0.25 * h if side < 0 else offsets[t] + W + 0.25 * h)
+
+        y = float(gen.uniform(ground.y_far, ground.y_near))
+        h, speed = float(ground.person_height(y)), float(gen.uniform(0.03, 0.07))
+        lead = int(np.ceil((0.25 + 0.5 * PERSON_ASPECT + 2 / h) / speed)) + 1  # entirely inside -> outside
+        if M + lead >= T - gap - M - lead:
+            return False
+        t_plan = int(gen.integers(M + lead, T - gap - M - lead))  # planned exit frame
+        moving[i] = True
+        walker(i, 0, edge(t_plan, h) - side * speed * h * t_plan, y, side * speed, 0.0, gen=gen)
+        on = alive[i] & _on_view(feet[i, :, 0], ground.person_height(feet[i, :, 1]), offsets, W)
+        if not on.any():
+            return False
+        t_out = int(np.argmax(on))
+        t_out += int(np.argmin(on[t_out:])) if not on[t_out:].all() else T - t_out
+        while t_out < T and on[t_out:t_out + gap].any():  # a camera jerk brings it back: leave later
+            t_out += int(np.flatnonzero(on[t_out:t_out + gap])[-1]) + 1
+        t_back = t_out + gap
+        inside = alive[i] & _on_view(feet[i, :, 0], ground.person_height(feet[i, :, 1]), offsets, W, True)
+        if inside[:t_out].sum() < M or t_back + M > T:
+            return False
+        y = float(gen.uniform(ground.y_far, ground.y_near))
+        h, speed = float(ground.person_height(y)), float(gen.uniform(0.03, 0.07))
+        walker(i, t_back, edge(t_back, h), y, -side * speed, 0.0, gen=gen, resume=True)
+        hs = ground.person_height(feet[i, :, 1])
+        on = alive[i] & _on_view(feet[i, :, 0], hs, offsets, W)
+        inside = alive[i] & _on_view(feet[i, :, 0], hs, offsets, W, inside=True)
+        if on[t_out:t_back].any() or inside[t_back:].sum() < M:
+            return False
+        events.append(GapEvent(i, "reentry", t_out, t_back))
+        return True
+
+    if min(cfg.occlusion_frames[1], T - 2 * M - 1) >= cfg.occlusion_frames[0]:
+        for _ in range(cfg.long_occlusions):
+            if candidates and attempt(candidates[0], hide):
+                candidates.pop(0)
+    if min(cfg.reentry_gap[1], T - 2 * M - 1) >= cfg.reentry_gap[0]:
+        for _ in range(cfg.reentries):
+            if candidates and attempt(candidates[0], reenter):
+                candidates.pop(0)
+    return columns, events
 
 
 def sibling_pairs_first(parts: np.ndarray, n_pairs: int) -> np.ndarray:

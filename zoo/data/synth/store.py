@@ -199,7 +199,7 @@ def content_hash(folder: str | Path) -> str:
 
 
 def generated_by(path: str | Path, levels: int = 6) -> str | None:
-    """``ZooSynth 1.4 (preset default, seed 0)`` when ``path`` (a sequence folder or a frame) lies in a
+    """``ZooSynth 1.5 (preset default, seed 0)`` when ``path`` (a sequence folder or a frame) lies in a
     generated dataset, read from the ``manifest.json`` at most ``levels`` folders above it; None elsewhere
     (real benchmarks). Scores on two generator versions are not comparable: results and model cards say
     which one they were measured on."""
