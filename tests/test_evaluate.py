@@ -178,3 +178,32 @@ def test_hub_models_load_through_zoo_hub(monkeypatch: pytest.MonkeyPatch) -> Non
     assert entry.factory().track_thresh == 0.42
     with pytest.raises(ConfigError, match="is a mot tracker; the benchmark is a sot benchmark"):
         build_trackers("hf-hub:org/name", "sot")
+
+
+def test_tracker_settings_reach_the_tracker_and_name_the_row(mot_root: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    base, tuned = tmp_path / "base", tmp_path / "tuned"
+    assert main(["model=bytetrack", *_mot_args(mot_root), f"out={base}"]) == 0
+    assert main(["model=bytetrack", *_mot_args(mot_root), f"out={tuned}", "+tracker.new_track_thresh=1.01"]) == 0
+    a, b = (json.loads((d / "results.json").read_text()) for d in (base, tuned))
+    assert a["model_id"] is None or "[tracker" not in a["model_id"]
+    assert b["model_id"] == "bytetrack [tracker: new_track_thresh=1.01]"
+    # no detection can start a track above a threshold of 1.01: the setting reached the tracker
+    assert a["metrics"]["HOTA"] > 0 and b["metrics"]["HOTA"] == 0
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["model=bytetrack", "+tracker.colour=red"], "tracker settings {'colour': 'red'} for bytetrack: .*colour"),
+        (["model=all", "+tracker.track_thresh=0.5"], "configure one tracker; name it with model=NAME"),
+    ],
+)
+def test_bad_tracker_settings_fail_before_running(mot_root: Path, args: list[str], message: str,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    import re
+
+    assert main([*args, *_mot_args(mot_root)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err

@@ -16,10 +16,17 @@ is the registry name of a zoo method, ``checkpoint["hyper_parameters"]`` its ``_
 (``save_hyperparameters()``) and ``checkpoint["state_dict"]`` its weights. It is loaded with
 ``torch.load(weights_only=True)`` (nothing is unpickled), the module is rebuilt from the registry, the weights
 loaded strictly, and ``module.tracker()`` evaluated. The method's task must be the benchmark's task.
+
+Tracker settings (``+tracker.KEY=VALUE``, e.g. ``+tracker.oracle=true`` or ``+tracker.kfe=null`` for a graph
+tracker, ``+tracker.track_thresh=0.5`` for ByteTrack): passed to the one tracker being evaluated
+(``module.tracker(**settings)`` for a checkpoint or Hub model, the constructor for a baseline), checked before
+anything runs, and named in ``results.json``'s ``model_id`` (``<model> [tracker: oracle=True]``) so that the
+leaderboard keeps the variant as its own row.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -56,8 +63,10 @@ scores existing raw results. Examples:
   python -m zoo.evaluate model=outputs/finetrack/2024-01-01_00-00-00/checkpoints/last.ckpt data=mot17
   python -m zoo.evaluate results=trackers/mine/data data=mot17 data.root=MOT17/train seqmap=MOT17-train.txt
   python -m zoo.evaluate model=sort data=synth_mot render=synth_mot_val_000
+  python -m zoo.evaluate model=outputs/sushi/RUN/checkpoints/last.ckpt data=synth_mot +tracker.oracle=true
 Keys: model, results, out, output_root, split, seqmap, max_sequences, detections (MOT: public|gt|DIR),
-      device, progress, render (MOT sequence name), render_frames, plots (SOT), compare (other results).
+      device, progress, render (MOT sequence name), render_frames, plots (SOT), compare (other results),
+      tracker (settings of the evaluated tracker: +tracker.KEY=VALUE).
 Options:
   --help, -h        this message
   --cfg             print the composed config and exit
@@ -171,13 +180,38 @@ def load_hub_tracker(model: str, task: str, device: str = "cpu") -> TrackerEntry
     return TrackerEntry(pre.spec.name, pre.tracker, meta)
 
 
-def build_trackers(model: str, task: str, device: str = "cpu") -> list[TrackerEntry]:
+def build_trackers(model: str, task: str, device: str = "cpu",
+                   settings: dict[str, Any] | None = None) -> list[TrackerEntry]:
     """The trackers ``model=`` names: ``all`` (every baseline of ``task``), a registry name, a checkpoint or
-    ``hf-hub:ORG/NAME[@REV]``.
+    ``hf-hub:ORG/NAME[@REV]``; ``settings`` (``tracker=``) configure that one tracker.
 
     Raises:
-        ConfigError: unknown name, a trainable method without a checkpoint, or a task mismatch.
+        ConfigError: unknown name, a trainable method without a checkpoint, a task mismatch, or settings the
+            tracker refuses (or given with ``model=all``).
     """
+    entries = _build_trackers(model, task, device)
+    if not settings:
+        return entries
+    if model == "all":
+        raise ConfigError("tracker settings (tracker.KEY=VALUE) configure one tracker; name it with model=NAME")
+    return [with_settings(entry, settings) for entry in entries]
+
+
+def with_settings(entry: TrackerEntry, settings: dict[str, Any]) -> TrackerEntry:
+    """``entry`` whose factory passes ``settings`` to the tracker (built once here, so a bad key fails before
+    anything runs) and whose ``model_id`` names them."""
+    factory = functools.partial(entry.factory, **settings)
+    try:
+        factory()
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"tracker settings {settings} for {entry.name}: {error}") from None
+    label = ", ".join(f"{k}={settings[k]}" for k in sorted(settings))
+    meta = dict(entry.meta)
+    meta["model_id"] = f"{meta.get('model_id') or entry.name} [tracker: {label}]"
+    return TrackerEntry(entry.name, factory, meta)
+
+
+def _build_trackers(model: str, task: str, device: str) -> list[TrackerEntry]:
     from zoo.registry import get_method, list_methods
 
     if model == "all":
@@ -325,7 +359,11 @@ def evaluate(cfg: DictConfig, console: Any = None) -> list[BenchmarkResult]:
     split = split or (None if cfg.data.get("val_split") is None else str(cfg.data.val_split))
     device = str(cfg.device)
     # validate the model before creating folders or generating data
-    entries = build_trackers(str(cfg.model), task, device) if cfg.results is None else []
+    raw = cfg.get("tracker")
+    settings = OmegaConf.to_container(raw, resolve=True) if OmegaConf.is_config(raw) else dict(raw or {})
+    if settings and cfg.results is not None:
+        raise ConfigError("tracker settings apply to a tracker being run (model=...), not to results=DIR")
+    entries = build_trackers(str(cfg.model), task, device, settings) if cfg.results is None else []
     _init_distributed(device)
     rank0 = _is_rank_zero()
     out = _output_dir(cfg, bench)

@@ -396,13 +396,17 @@ class Pretrained:
     def model_id(self) -> str:
         return self.source.repo_id if self.source.kind == "hub" else str(self.source.path)
 
-    def tracker(self) -> Any:
-        """A fresh tracker of the method's task protocol.
+    def tracker(self, **settings: Any) -> Any:
+        """A fresh tracker of the method's task protocol; ``settings`` replace tracker settings (a
+        baseline's constructor arguments, a method's ``module.tracker(**settings)``).
 
         Raises:
             HubError: the object built does not implement the task's protocol.
         """
-        tracker = self.spec.cls(**self.config["init_args"]) if self.module is None else self.module.tracker()
+        if self.module is None:
+            tracker = self.spec.cls(**{**self.config["init_args"], **settings})
+        else:
+            tracker = self.module.tracker(**settings)
         check_protocol(tracker, self.spec.task, str(self.source))
         return tracker
 

@@ -322,3 +322,18 @@ def test_train_entries_run_zoo_train_once(tmp_path: Path, monkeypatch: pytest.Mo
     # ... unless retrain: a second run is a second model (its own run directory)
     board = build_board(cfg, train=True, retrain=True, log=_quiet)
     assert sorted(e.metrics["HOTA"] for e in board.entries) == [0.4, pytest.approx(0.7)]
+
+
+def test_checkpoint_evaluations_are_labelled_by_their_run_and_settings(tmp_path: Path):
+    run = _run_dir(tmp_path / "outputs" / "sushi", "2026-01-01_00-00-00", fakes.mot("sushi", 0.5))
+    ckpt = str((run / "checkpoints" / "last.ckpt").resolve())
+    evaluated = tmp_path / "outputs" / "evaluate" / "synth_mot"
+    fakes.write_doc(evaluated / "a", {**fakes.mot("sushi", 0.9), "model_id": f"{ckpt} [tracker: oracle=True]"})
+    fakes.write_doc(evaluated / "b", {**fakes.mot("sushi", 0.4), "model_id": "/elsewhere/x.ckpt"})
+    entries, errors = gather_runs(["outputs/**/results.json"], tmp_path, _quiet)
+    assert errors == []
+    assert sorted((e.model, e.metrics["HOTA"]) for e in entries) == [
+        ("/elsewhere/x.ckpt", 0.4),  # outside the board's folder: kept as given
+        ("outputs/sushi/2026-01-01_00-00-00", 0.5),
+        ("outputs/sushi/2026-01-01_00-00-00 [tracker: oracle=True]", 0.9),  # its own row, not the run's
+    ]

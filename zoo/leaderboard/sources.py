@@ -107,6 +107,26 @@ def _local_identity(path: Path, doc: dict[str, Any], base: Path) -> str | None:
     return None
 
 
+def _relative_model_id(doc: dict[str, Any], base: Path) -> str | None:
+    """A ``model_id`` that is an absolute path below ``base`` (a checkpoint ``zoo.evaluate`` ran, possibly
+    with ``[tracker: ...]`` settings after it) shown relative to ``base``, a checkpoint inside a run directory
+    as that run: stable across machines and the same label as the run's own results. None otherwise."""
+    model_id = doc.get("model_id")
+    if not isinstance(model_id, str):
+        return None
+    head, sep, tail = model_id.partition(" [")
+    path = Path(head)
+    if not path.is_absolute():
+        return None
+    if path.parent.name == "checkpoints" and (path.parent.parent / "config.yaml").is_file():
+        path = path.parent.parent
+    try:
+        rel = path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return None
+    return rel + sep + tail
+
+
 def _superseded_epoch(path: Path) -> bool:
     """A per-epoch copy (``<run>/results/epoch_XXX/results.json``) of a run whose final ``<run>/results.json``
     exists: the run's final evaluation is its row, the intermediate ones are not results of other models."""
@@ -123,7 +143,7 @@ def read_entry(path: Path, base: Path, origin: str = "run") -> Entry:
     from zoo.tasks.results import read_results_json
 
     doc = read_results_json(path)
-    return normalise(doc, source=_display(path, base), origin=origin, model=_local_identity(path, doc, base))
+    return normalise(doc, source=_display(path, base), origin=origin, model=_local_identity(path, doc, base) or _relative_model_id(doc, base))
 
 
 def gather_runs(patterns: Iterable[str], base: Path, log: Log) -> tuple[list[Entry], list[SourceError]]:
