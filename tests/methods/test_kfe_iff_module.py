@@ -62,6 +62,19 @@ def test_recipe_composes_and_instantiates(name):
     assert data["appearance"] == OmegaConf.to_container(cfg.model.appearance, resolve=True)
 
 
+@pytest.mark.parametrize("name", RECIPES)
+def test_external_detections_are_a_plain_override(name, tmp_path):
+    """``data.detections=PATH`` (an external detector's MOTChallenge files) and ``data.train_detections`` need
+    no ``+``: the recipes declare them."""
+    for split in ("train", "val", "test"):
+        (tmp_path / split).mkdir()
+    cfg = compose([f"recipe={name}", "model.appearance.pretrained=false", f"data.detections={tmp_path}",
+                   "data.train_detections=gt", f"data.root={tmp_path}"])
+    assert cfg.data.detections == str(tmp_path) and cfg.data.train_detections == "gt"
+    dm = instantiate(cfg.data)
+    assert dm.detections == tmp_path and dm._train_source() == "gt"
+
+
 def test_clip_spans_cover_and_overlap():
     spans = clip_spans(100, 32, 0.5)
     assert spans[0] == (1, 32) and spans[-1][1] == 100
