@@ -7,6 +7,7 @@ frames (it is cached after the first run, so the tracker's steady-state cost exc
 the library functions in this process only. Prints a table; never fails on timings.
 
     python benchmarks/kfe_iff_speed.py [--lengths 100 1000 10000] [--repeats 3] [--device cpu|cuda] [--threads 1]
+    python benchmarks/kfe_iff_speed.py --memory [--lengths 100 1000 10000]   # peak RSS per length, fresh processes
 """
 
 from __future__ import annotations
@@ -123,17 +124,8 @@ def bench_features(repeats):
     return 1e3 * statistics.median(times), float(np.mean([len(b) for _, b in frames]))
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--lengths", type=int, nargs="+", default=[100, 1000, 10000])
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (1: no spin-waiting on a "
-                   "shared 2-core machine)")
-    args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    _instrument()
-    torch.set_grad_enabled(False)
+def _cpu_methods(device: str = "cpu") -> dict:
+    """The CPU recipes' sizes (5 levels, 32-frame clips, 64-d appearance), untrained."""
     app = {"kind": "timm", "model": "resnet18", "pretrained": False, "crop_size": [64, 32], "out_dim": 64}
     methods = {
         "sushi": SushiModule(appearance=app, hierarchy={"num_levels": 5}, tracker={"clip_len": 32}),
@@ -141,7 +133,64 @@ def main() -> None:
                                 kfe={"mode": "clip", "min_len": 8, "max_len": 32}),
     }
     for m in methods.values():
-        m.to(args.device).eval()
+        m.to(device).eval()
+    return methods
+
+
+def probe_memory(method: str, length: int, per_frame: int) -> float:
+    """Peak resident memory (MiB) of a fresh process that tracks one synthetic sequence: run it through
+    ``--probe METHOD LENGTH DENSITY`` so that every length starts from the same baseline."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, __file__, "--probe", method, str(length), str(per_frame)],
+                         check=True, capture_output=True, text=True).stdout
+    return float(json.loads(out.strip().splitlines()[-1])["peak_mib"])
+
+
+def _probe(method: str, length: int, per_frame: int) -> None:
+    import json
+
+    torch.set_num_threads(1)
+    torch.set_grad_enabled(False)
+    module = _cpu_methods()[method]
+    dets, feats = synthetic(length, per_frame, module.net.feat_dim)
+    tracker = module.tracker()
+    tracker.sequence_features = lambda seq, rows: feats
+    rows = tracker.track_sequence(_Seq(length), dets)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak_mib": peak, "rows": len(rows)}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--lengths", type=int, nargs="+", default=[100, 1000, 10000])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (1: no spin-waiting on a "
+                   "shared 2-core machine)")
+    p.add_argument("--memory", action="store_true", help="only the peak-memory table: one fresh process per "
+                   "method, density and length")
+    p.add_argument("--probe", nargs=3, metavar=("METHOD", "LENGTH", "DENSITY"), help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.probe:
+        _probe(args.probe[0], int(args.probe[1]), int(args.probe[2]))
+        return
+    if args.memory:
+        print("| method | density | " + " | ".join(f"peak MiB, {n} frames" for n in args.lengths)
+              + f" | {args.lengths[-1]} / {args.lengths[0]} frames |")
+        print("|---|---|" + "---|" * (len(args.lengths) + 1))
+        for density in (12, 30):
+            for name in ("sushi", "kfe_iff"):
+                peaks = [probe_memory(name, n, density) for n in args.lengths]
+                print(f"| {name} | {density}/frame | " + " | ".join(f"{m:.0f}" for m in peaks)
+                      + f" | {peaks[-1] / peaks[0]:.2f}x |", flush=True)
+        return
+    torch.set_num_threads(args.threads)
+    _instrument()
+    torch.set_grad_enabled(False)
+    methods = _cpu_methods(args.device)
     ms, dets = bench_features(args.repeats)
     print(f"appearance (resnet18, 64x32 crops): {ms:.1f} ms/frame at {dets:.1f} detections/frame (first run only: "
           "cached afterwards)\n")

@@ -246,3 +246,15 @@ def test_kfe_frame_descriptors_fill_empty_frames():
     feats = np.array([[1.0, 0], [1.0, 0], [0, 2.0]])
     phi = frame_descriptors(frames, feats, 1, 5)
     np.testing.assert_allclose(phi, [[1, 0], [1, 0], [1, 0], [0, 1], [0, 1]])
+
+
+def test_kfe_frame_descriptors_in_chunks_equal_one_pass(monkeypatch):
+    """Long sequences are normalised a chunk of rows at a time (bounded memory): bit-identical output."""
+    import zoo.methods.kfe_iff.kfe as kfe
+
+    rng = np.random.default_rng(0)
+    frames = np.sort(rng.integers(1, 40, 500))
+    feats = rng.normal(size=(500, 8)).astype(np.float32)
+    whole = frame_descriptors(frames, feats, 1, 45)
+    monkeypatch.setattr(kfe, "_CHUNK_ROWS", 7)
+    assert np.array_equal(frame_descriptors(frames, feats, 1, 45), whole)

@@ -26,6 +26,7 @@ import numpy as np
 __all__ = ["KFEConfig", "frame_descriptors", "key_frame_segments", "segments_to_slots"]
 
 CUT, EXTEND = 0, 1
+_CHUNK_ROWS = 8192  # detections normalised at a time by frame_descriptors
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,19 @@ def frame_descriptors(frames: np.ndarray, feats: np.ndarray, start: int, length:
     Args:
         frames: (N,) 1-based frame of each detection; feats: (N, D) appearance vectors.
     """
-    feats = np.asarray(feats, np.float64)
-    d = feats.shape[1] if feats.ndim == 2 else 1
-    norm = np.linalg.norm(feats, axis=1, keepdims=True)
-    unit = feats / np.maximum(norm, 1e-12)
-    rel = np.asarray(frames, np.int64) - start
-    ok = (rel >= 0) & (rel < length)
+    d = feats.shape[1] if np.ndim(feats) == 2 else 1
+    rel_all = np.asarray(frames, np.int64) - start
     sums = np.zeros((length, d))
-    np.add.at(sums, rel[ok], unit[ok])
-    count = np.bincount(rel[ok], minlength=length)
+    count = np.zeros(length, np.int64)
+    # in chunks of rows: a float64 copy of a whole long sequence's (N, D) features would be the tracker's
+    # largest allocation (10,000 frames x 30 detections x 64-d: 150 MB); row order, and so the sums, unchanged
+    for lo in range(0, len(rel_all), _CHUNK_ROWS):
+        chunk = np.asarray(feats[lo : lo + _CHUNK_ROWS], np.float64).reshape(-1, d)
+        unit = chunk / np.maximum(np.linalg.norm(chunk, axis=1, keepdims=True), 1e-12)
+        rel = rel_all[lo : lo + _CHUNK_ROWS]
+        ok = (rel >= 0) & (rel < length)
+        np.add.at(sums, rel[ok], unit[ok])
+        count += np.bincount(rel[ok], minlength=length)
     have = count > 0
     out = np.zeros((length, d))
     out[have] = sums[have] / count[have, None]
