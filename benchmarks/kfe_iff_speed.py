@@ -137,16 +137,17 @@ def _cpu_methods(device: str = "cpu") -> dict:
     return methods
 
 
-def probe_memory(method: str, length: int, per_frame: int) -> float:
-    """Peak resident memory (MiB) of a fresh process that tracks one synthetic sequence: run it through
-    ``--probe METHOD LENGTH DENSITY`` so that every length starts from the same baseline."""
+def probe_memory(method: str, length: int, per_frame: int) -> dict:
+    """Memory of a fresh process that tracks one synthetic sequence, run through ``--probe METHOD LENGTH
+    DENSITY`` so that every length starts from the same baseline: ``peak_mib`` (peak RSS), ``base_mib`` (RSS
+    with the input and the model loaded, before tracking), ``detections`` and ``rows`` (output rows)."""
     import json
     import subprocess
     import sys
 
     out = subprocess.run([sys.executable, __file__, "--probe", method, str(length), str(per_frame)],
                          check=True, capture_output=True, text=True).stdout
-    return float(json.loads(out.strip().splitlines()[-1])["peak_mib"])
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def _probe(method: str, length: int, per_frame: int) -> None:
@@ -158,9 +159,14 @@ def _probe(method: str, length: int, per_frame: int) -> None:
     dets, feats = synthetic(length, per_frame, module.net.feat_dim)
     tracker = module.tracker()
     tracker.sequence_features = lambda seq, rows: feats
+    # Resident memory once the input (detections + features) and the model are in place: what tracking adds
+    # on top of it is the tracker's own footprint.
+    with open("/proc/self/statm") as fh:
+        base = int(fh.read().split()[1]) * resource.getpagesize() / 2**20
     rows = tracker.track_sequence(_Seq(length), dets)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"peak_mib": peak, "rows": len(rows)}))
+    n = sum(len(d) for d in dets.values())
+    print(json.dumps({"peak_mib": peak, "base_mib": base, "detections": n, "rows": len(rows)}))
 
 
 def main() -> None:
@@ -178,14 +184,19 @@ def main() -> None:
         _probe(args.probe[0], int(args.probe[1]), int(args.probe[2]))
         return
     if args.memory:
-        print("| method | density | " + " | ".join(f"peak MiB, {n} frames" for n in args.lengths)
-              + f" | {args.lengths[-1]} / {args.lengths[0]} frames |")
-        print("|---|---|" + "---|" * (len(args.lengths) + 1))
+        # Peak RSS, and what tracking adds above the loaded input (MiB, and bytes per detection): the
+        # tracker's working set is one clip's graphs plus (N,) per-sequence arrays and the output rows.
+        print("| method | density | frames | detections | peak MiB | input + model MiB | tracking adds MiB | "
+              "B / detection |")
+        print("|---|---|---|---|---|---|---|---|")
         for density in (12, 30):
             for name in ("sushi", "kfe_iff"):
-                peaks = [probe_memory(name, n, density) for n in args.lengths]
-                print(f"| {name} | {density}/frame | " + " | ".join(f"{m:.0f}" for m in peaks)
-                      + f" | {peaks[-1] / peaks[0]:.2f}x |", flush=True)
+                for n in args.lengths:
+                    m = probe_memory(name, n, density)
+                    extra = m["peak_mib"] - m["base_mib"]
+                    print(f"| {name} | {density}/frame | {n} | {m['detections']} | {m['peak_mib']:.0f} | "
+                          f"{m['base_mib']:.0f} | {extra:.0f} | {extra * 2**20 / max(m['detections'], 1):.0f} |",
+                          flush=True)
         return
     torch.set_num_threads(args.threads)
     _instrument()

@@ -47,8 +47,8 @@ def main() -> None:
     from zoo.data.synth import ensure_synth
     from zoo.evaluate import load_checkpoint_tracker
     from zoo.methods.kfe_iff.kfe import frame_descriptors
-    from zoo.tasks.mot import frame_detections, sequence_detections
     from zoo.methods.kfe_iff.tracker import detection_rows
+    from zoo.tasks.mot import frame_detections, sequence_detections
 
     seqs = motchallenge.load_split(Path(ensure_synth("default")) / "mot" / "val")
     seq = next((s for s in seqs if s.name == args.sequence), None) if args.sequence else seqs[0]
@@ -85,7 +85,7 @@ def main() -> None:
     top.axhline(tracker.kfe.xi, color="#888", ls=":", lw=1, label=f"xi = {tracker.kfe.xi}")
     top.set_ylabel("cosine")
     top.legend(loc="lower left", fontsize=8, frameon=False)
-    for k, (tid, f, gaps) in enumerate(tracks):
+    for k, (_tid, f, gaps) in enumerate(tracks):
         bottom.plot(f, np.full(f.size, k), "|", color="#555", ms=4)
         for a, b in gaps:
             bottom.plot([a, b], [k, k], color="#d62728", lw=3, solid_capstyle="butt")

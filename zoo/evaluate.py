@@ -37,9 +37,11 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from zoo.config import ConfigError, compose_primary, presets
+from zoo.data.benchmarks import synth_benchmark_root
 from zoo.data.formats.errors import FormatError
 from zoo.tasks.benchmarks import load_ground_truth, runner, select_sequences, task_of
 from zoo.tasks.results import RESULTS_FILE, BenchmarkResult, read_results_json
+from zoo.tasks.sharding import process_group
 
 __all__ = [
     "TrackerEntry",
@@ -64,7 +66,8 @@ scores existing raw results. Examples:
   python -m zoo.evaluate results=trackers/mine/data data=mot17 data.root=MOT17/train seqmap=MOT17-train.txt
   python -m zoo.evaluate model=sort data=synth_mot render=synth_mot_val_000
   python -m zoo.evaluate model=outputs/sushi/RUN/checkpoints/last.ckpt data=synth_mot +tracker.oracle=true
-Keys: model, results, out, output_root, split, seqmap, max_sequences, detections (MOT: public|gt|DIR),
+Keys: model, results, workers (results=: parallel readers), out, output_root, split, seqmap, max_sequences,
+      detections (MOT: public|gt|DIR),
       device, progress, render (MOT sequence name), render_frames, plots (SOT), compare (other results),
       tracker (settings of the evaluated tracker: +tracker.KEY=VALUE).
 Options:
@@ -249,8 +252,6 @@ def _output_dir(cfg: DictConfig, bench: str) -> Path:
     every rank uses its choice."""
     if cfg.out is not None:
         return Path(str(cfg.out)).expanduser().resolve()
-    import torch.distributed as dist
-
     from zoo.runs import RUN_DIR_ENV, choose_run_dir
 
     # a training run's ZOO_RUN_DIR (set in this process by zoo.train) must not capture the evaluation
@@ -260,7 +261,8 @@ def _output_dir(cfg: DictConfig, bench: str) -> Path:
     finally:
         if saved is not None:
             os.environ[RUN_DIR_ENV] = saved
-    if dist.is_available() and dist.is_initialized():
+    dist = process_group()
+    if dist is not None:
         dist.broadcast_object_list(chosen, src=0)
     return Path(chosen[0])
 
@@ -276,9 +278,23 @@ def _init_distributed(device: str) -> None:
 
 
 def _is_rank_zero() -> bool:
-    import torch.distributed as dist
+    dist = process_group()
+    return dist is None or dist.get_rank() == 0
 
-    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+
+def _workers(value: Any) -> int:
+    """``workers=``: None -> the cores this process may use; else an int >= 1."""
+    from zoo.core.parallel import default_workers
+
+    if value is None:
+        return default_workers()
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1 or str(value).strip() != str(n):
+        raise ConfigError(f"workers must be a whole number >= 1 (or null for every core), got {value!r}")
+    return n
 
 
 def _compare_docs(paths: Sequence[str]) -> list[dict[str, Any]]:
@@ -347,9 +363,6 @@ def _render(
 # ------------------------------------------------------------------------------------------ evaluate
 def evaluate(cfg: DictConfig, console: Any = None) -> list[BenchmarkResult]:
     """Run the evaluation described by a composed ``evaluate`` config; returns one result per tracker."""
-    import torch
-    from hydra.utils import instantiate
-
     from zoo.viz.tables import make_console
 
     console = console or make_console()
@@ -375,22 +388,28 @@ def evaluate(cfg: DictConfig, console: Any = None) -> list[BenchmarkResult]:
 
     if cfg.results is not None:
         results_dir = Path(str(cfg.results)).expanduser()
+        workers = _workers(cfg.get("workers"))
         root = cfg.data.get("root")
-        if root is None:  # ZooSynth: the data module generates it on first use
-            root = instantiate(cfg.data).root
+        if root is None:  # ZooSynth: generated on first use
+            root = synth_benchmark_root(bench, str(cfg.data.get("synth_preset", "default")),
+                                        cfg.data.get("synth_root"))  # fmt: skip
         sequences = select_sequences(
             load_ground_truth(bench, str(root), split, year=str(cfg.data.get("year", "2017")),
-                              resolution=str(cfg.data.get("resolution", "480p"))),
+                              resolution=str(cfg.data.get("resolution", "480p")), workers=workers),
             seqmap, cfg.max_sequences,
         )  # fmt: skip
         _check_render(cfg, sequences)
         result = run.score_results(
             results_dir, sequences, out, benchmark=bench, split=split, progress=bool(cfg.progress) and rank0,
-            write_json=rank0,
+            write_json=rank0, workers=workers,
         )  # fmt: skip
         results = [result]
         render_dirs = [(results_dir, out)]
     else:
+        # Running trackers needs the data module and torch; re-scoring (above) imports neither.
+        import torch
+        from hydra.utils import instantiate
+
         datamodule = instantiate(cfg.data)
         sequences = select_sequences(datamodule.eval_sequences(split), seqmap, cfg.max_sequences)
         _check_render(cfg, sequences)

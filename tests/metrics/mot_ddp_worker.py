@@ -2,7 +2,7 @@
 
 Usage: ``RANK=r WORLD_SIZE=n MASTER_ADDR=... MASTER_PORT=... python -m tests.metrics.mot_ddp_worker OUT N``.
 Rank r evaluates synthetic sequences r, r + n, r + 2n, ... < N (a sequence is never split), feeds their
-statistics to :class:`zoo.metrics.mot.MOTMetrics`, and writes the synced ``compute()`` to ``OUT/rank<r>.json``.
+statistics to :class:`zoo.metrics.synced.MOTMetrics`, and writes the synced ``compute()`` to ``OUT/rank<r>.json``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import numpy as np
 import torch.distributed as dist
 
 from tests.metrics.mot_synthetic import synthetic_sequence
-from zoo.metrics.mot import MOTMetrics, sequence_stats
+from zoo.metrics.mot import sequence_stats
+from zoo.metrics.synced import MOTMetrics
 
 
 def jsonable(results: dict) -> dict:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from zoo.metrics.keypoints import JHMDBPCK, pck, pck_statistics, reference_lengths
+from zoo.metrics.keypoints import pck, pck_statistics, reference_lengths
+from zoo.metrics.synced import JHMDBPCK
 
 
 def _videos():

@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from tests.metrics.mot_synthetic import synthetic_sequence
-from zoo.metrics.mot import CLEARMetric, HOTAMetric, MOTMetrics, combine, sequence_results, sequence_stats
+from zoo.metrics.mot import combine, sequence_results, sequence_stats
+from zoo.metrics.synced import CLEARMetric, HOTAMetric, MOTMetrics
 
 REPO = Path(__file__).resolve().parents[2]
 NUM_SEQUENCES = 9  # odd: the ranks get 5 and 4 sequences

@@ -11,9 +11,6 @@ import torch
 
 from zoo.core.boxes import xywh_to_xyxy
 from zoo.metrics.sot import (
-    OTBOPE,
-    GOT10kAO,
-    LaSOTOPE,
     centre_error,
     frame_iou,
     got10k_ao,
@@ -22,6 +19,7 @@ from zoo.metrics.sot import (
     lasot_ope,
     otb_ope,
 )
+from zoo.metrics.synced import OTBOPE, GOT10kAO, LaSOTOPE
 
 TOL = 1e-9
 

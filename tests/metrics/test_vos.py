@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from zoo.metrics.synced import DAVISJF
 from zoo.metrics.vos import (
-    DAVISJF,
     boundary_map,
     boundary_radius,
     davis_summary,

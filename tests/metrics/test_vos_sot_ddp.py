@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from zoo.core.boxes import xywh_to_xyxy
-from zoo.metrics.keypoints import JHMDBPCK
-from zoo.metrics.sot import OTBOPE, GOT10kAO, LaSOTOPE, got10k_ao, lasot_ope, otb_ope
-from zoo.metrics.vos import DAVISJF, davis_summary, jf_sequence
+from zoo.metrics.sot import got10k_ao, lasot_ope, otb_ope
+from zoo.metrics.synced import DAVISJF, JHMDBPCK, OTBOPE, GOT10kAO, LaSOTOPE
+from zoo.metrics.vos import davis_summary, jf_sequence
 
 N_SEQ = 5
 

@@ -13,18 +13,26 @@ continuous: width = x1 - x0 (no +1 pixel), as TrackEval and got10k compute it.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-import torch
 
-Boxes = TypeVar("Boxes", np.ndarray, torch.Tensor)
+from zoo.core.arrays import is_tensor
+
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported by the model paths only: metric code (re-scoring) stays numpy-only and starts fast
+# (:func:`zoo.core.arrays.is_tensor` never imports it).
+Boxes = TypeVar("Boxes", np.ndarray, "torch.Tensor")
 
 FORMATS = ("xyxy", "xywh", "cxcywh")
 
 
 def _stack(parts: list, like: Boxes) -> Boxes:
-    if isinstance(like, torch.Tensor):
+    if is_tensor(like):
+        import torch
+
         return torch.stack(parts, dim=-1)
     return np.stack(parts, axis=-1)
 
@@ -65,14 +73,16 @@ def xyxy_to_cxcywh(boxes: Boxes) -> Boxes:
 def mot_to_xyxy(boxes: Boxes) -> Boxes:
     """MOTChallenge (..., 4) ``xywh`` with 1-based left/top -> 0-based ``xyxy``."""
     out = xywh_to_xyxy(boxes)
-    return out - 1 if isinstance(out, torch.Tensor) else out - 1.0
+    return out - 1 if is_tensor(out) else out - 1.0
 
 
 def xyxy_to_mot(boxes: Boxes) -> Boxes:
     """0-based ``xyxy`` -> MOTChallenge ``xywh`` with 1-based left/top."""
     out = xyxy_to_xywh(boxes)
     shift = [1.0, 1.0, 0.0, 0.0]
-    if isinstance(out, torch.Tensor):
+    if is_tensor(out):
+        import torch
+
         return out + torch.tensor(shift, dtype=out.dtype, device=out.device)
     return out + np.asarray(shift, dtype=out.dtype if out.dtype.kind == "f" else np.float64)
 
@@ -93,7 +103,7 @@ def box_area(boxes: Boxes) -> Boxes:
     _check(boxes)
     w = boxes[..., 2] - boxes[..., 0]
     h = boxes[..., 3] - boxes[..., 1]
-    if isinstance(boxes, torch.Tensor):
+    if is_tensor(boxes):
         return w.clamp(min=0) * h.clamp(min=0)
     return np.clip(w, 0, None) * np.clip(h, 0, None)
 
@@ -103,7 +113,9 @@ def _pairwise(a: Boxes, b: Boxes, enclosing: bool = False) -> tuple[Boxes, Boxes
     only: skipping it keeps IoU, the trackers' hot path, cheaper)."""
     _check(a)
     _check(b)
-    torch_in = isinstance(a, torch.Tensor)
+    torch_in = is_tensor(a)
+    if torch_in:
+        import torch
     if torch_in and not (a.is_floating_point() and b.is_floating_point()):
         # Integer pixel boxes: ratios need a float dtype (torch.finfo below rejects integer tensors).
         dtype = torch.promote_types(torch.promote_types(a.dtype, b.dtype), torch.get_default_dtype())
@@ -136,7 +148,9 @@ def box_iou(a: Boxes, b: Boxes, eps: float = 0.0) -> Boxes:
         (..., N, M) IoU in [0, 1].
     """
     inter, union, _ = _pairwise(a, b)
-    if isinstance(inter, torch.Tensor):
+    if is_tensor(inter):
+        import torch
+
         denom = union + eps
         return torch.where(denom > 0, inter / denom.clamp(min=torch.finfo(inter.dtype).tiny), 0.0)
     denom = union + eps
@@ -150,7 +164,9 @@ def box_giou(a: Boxes, b: Boxes) -> Boxes:
     in [-1, 1]."""
     inter, union, enclose = _pairwise(a, b, enclosing=True)
     iou = box_iou(a, b)
-    if isinstance(inter, torch.Tensor):
+    if is_tensor(inter):
+        import torch
+
         tiny = torch.finfo(inter.dtype).tiny
         penalty = torch.where(enclose > 0, (enclose - union) / enclose.clamp(min=tiny), 0.0)
         return iou - penalty
@@ -162,7 +178,9 @@ def box_giou(a: Boxes, b: Boxes) -> Boxes:
 def clip_boxes(boxes: Boxes, width: float, height: float) -> Boxes:
     """Clip (..., 4) ``xyxy`` boxes to the image [0, width] x [0, height]."""
     _check(boxes)
-    if isinstance(boxes, torch.Tensor):
+    if is_tensor(boxes):
+        import torch
+
         lo = torch.zeros(4, dtype=boxes.dtype, device=boxes.device)
         hi = torch.tensor([width, height, width, height], dtype=boxes.dtype, device=boxes.device)
         return torch.minimum(torch.maximum(boxes, lo), hi)

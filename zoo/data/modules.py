@@ -16,12 +16,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import lightning as L
 
+from zoo.data.benchmarks import BENCHMARKS, Benchmark, Task, synth_benchmark_root
 from zoo.data.datasets import MOTGroupDataset, SOTPairDataset, VideoClipDataset, collate
 from zoo.data.formats import davis, got10k, jhmdb, lasot, motchallenge, otb, trackingnet
 from zoo.data.formats.errors import FormatError
@@ -34,54 +34,6 @@ from zoo.data.samplers import (
 )
 from zoo.data.transforms import photometric_transform, train_transform
 from zoo.data.types import MOTSequence, SOTSequence, VOSSequence
-
-Task = Literal["mot", "vos", "sot"]
-
-
-@dataclass(frozen=True)
-class Benchmark:
-    """What the data modules know about one benchmark.
-
-    Attributes:
-        name: preset name (``mot17``...).
-        task: ``mot``, ``vos`` or ``sot``.
-        layout: the directory layout, in words, for error messages.
-        synth: ZooSynth task folder (``mot``/``vos``/``sot``) for the synthetic benchmarks, else None.
-    """
-
-    name: str
-    task: Task
-    layout: str
-    synth: str | None = None
-
-
-_MOT_LAYOUT = (
-    "<root>/<split>/<seq>/{seqinfo.ini, img1/000001.jpg..., gt/gt.txt, det/det.txt} with <split> e.g. "
-    "train, test (DanceTrack also val)"
-)
-BENCHMARKS: dict[str, Benchmark] = {
-    b.name: b
-    for b in (
-        Benchmark("mot17", "mot", _MOT_LAYOUT + "; sequences MOT17-02-DPM, -FRCNN, -SDP ..."),
-        Benchmark("mot20", "mot", _MOT_LAYOUT + "; sequences MOT20-01 ..."),
-        Benchmark("dancetrack", "mot", _MOT_LAYOUT + "; sequences dancetrack0001 ..."),
-        Benchmark("synth_mot", "mot", "a ZooSynth folder: " + _MOT_LAYOUT, synth="mot"),
-        Benchmark("davis17", "vos", davis.LAYOUT),
-        Benchmark(
-            "jhmdb",
-            "vos",
-            "<root>/<split file> listing clip folders <clip>/00001.png... with "
-            "joint_positions.mat (JHMDB keypoints; split file e.g. val_list.txt)",
-        ),
-        Benchmark("folder", "vos", "<root>/<video>/<frames>.jpg: one folder of frames a video (unlabelled)"),
-        Benchmark("synth_vos", "vos", "a ZooSynth folder: " + davis.LAYOUT, synth="vos"),
-        Benchmark("got10k", "sot", got10k.LAYOUT),
-        Benchmark("lasot", "sot", lasot.LAYOUT),
-        Benchmark("otb", "sot", otb.LAYOUT),
-        Benchmark("trackingnet", "sot", trackingnet.LAYOUT),
-        Benchmark("synth_sot", "sot", "a ZooSynth folder: " + got10k.LAYOUT, synth="sot"),
-    )
-}
 
 _MOT17_COPY = re.compile(r"^(MOT17-[0-9]+)-(DPM|FRCNN|SDP)$")
 
@@ -158,14 +110,8 @@ class _TrackingDataModule(L.LightningDataModule):
     def root(self) -> Path:
         """The benchmark root (ZooSynth's task folder, generated on first access, when ``root`` is None)."""
         if self._root is None:
-            from zoo.data.synth import ensure_synth
-
-            base = ensure_synth(self.synth_preset, root=self.synth_root, seed=self.seed_synth)
-            self._root = Path(base) / str(self.bench.synth)
+            self._root = synth_benchmark_root(self.bench.name, self.synth_preset, self.synth_root)
         return self._root
-
-    #: ZooSynth content is a function of the preset and this seed (not of the training seed).
-    seed_synth = 0
 
     def _missing(self, path: Path, what: str) -> FileNotFoundError:
         return FileNotFoundError(

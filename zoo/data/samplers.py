@@ -30,6 +30,8 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Sampler
 
+from zoo.core.balance import assign_longest_first
+
 EvenBatches = Literal["drop", "pad"]
 SAMPLERS = ("sgs", "random")
 
@@ -453,15 +455,7 @@ class SequenceShardSampler(Sampler[int]):
     @staticmethod
     def assign(frame_counts: np.ndarray, num_replicas: int) -> np.ndarray:
         """(S,) int64 rank of every sequence under the greedy longest-first rule."""
-        counts = np.asarray(frame_counts, dtype=np.int64)
-        order = np.lexsort((np.arange(counts.size), -counts))
-        load = np.zeros(num_replicas, dtype=np.int64)
-        owner = np.empty(counts.size, dtype=np.int64)
-        for s in order:  # S sequences, a few hundred at most: a heap buys nothing here
-            r = int(np.argmin(load))  # argmin returns the lowest rank among ties
-            owner[s] = r
-            load[r] += counts[s]
-        return owner
+        return assign_longest_first(frame_counts, num_replicas)
 
     def loads(self) -> np.ndarray:
         """(num_replicas,) int64 frames assigned to each rank."""

@@ -1,12 +1,10 @@
-"""Reductions shared by the metric modules: order-independent means and torchmetrics ``cat`` states."""
+"""Reductions shared by the metric modules: order-independent means (numpy only)."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import torch
-from torchmetrics.utilities import dim_zero_cat
 
 
 def fsum_mean(values: np.ndarray, axis: int | None = None) -> np.ndarray | float:
@@ -21,11 +19,3 @@ def fsum_mean(values: np.ndarray, axis: int | None = None) -> np.ndarray | float
     if values.shape[0] == 0:
         return np.full(values.shape[1:], np.nan)
     return np.array([math.fsum(col.tolist()) for col in values.T]) / values.shape[0]
-
-
-def cat_state(state: list | torch.Tensor, dtype: type = np.float64) -> np.ndarray:
-    """A torchmetrics ``dist_reduce_fx="cat"`` state as one numpy array: a list of tensors before sync, one
-    tensor after it (both forms occur), empty list -> empty array."""
-    if isinstance(state, list) and not state:
-        return np.zeros(0, dtype)
-    return dim_zero_cat(state).detach().cpu().numpy().astype(dtype, copy=False)

@@ -20,23 +20,25 @@ grid must scale to pixels first (the CRW script multiplies x by W / grid and y b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
-import torch
-from torchmetrics import Metric
+
+from zoo.core.arrays import is_tensor, to_numpy
+
+if TYPE_CHECKING:
+    import torch
 
 JHMDB_NUM_JOINTS = 15
 DEFAULT_ALPHAS = (0.1, 0.2)
 Convention = Literal["crw", "later"]
 CONVENTIONS = ("crw", "later")
 
-ArrayLike = np.ndarray | torch.Tensor
+ArrayLike = Union[np.ndarray, "torch.Tensor"]
 
 
 def _as_points(x: ArrayLike, what: str) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
+    x = to_numpy(x)
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim != 3 or arr.shape[2] != 2:
         raise ValueError(f"{what} must be (T, J, 2) (x, y) pixel coordinates, got shape {arr.shape}")
@@ -147,52 +149,4 @@ def pck(
 
 
 def _is_single(x: Any) -> bool:
-    return isinstance(x, (np.ndarray, torch.Tensor)) and x.ndim == 3
-
-
-class JHMDBPCK(Metric):
-    """JHMDB PCK as a torchmetrics Metric, one :meth:`update` per video.
-
-    States: ``hits`` (A, J) and ``counts`` (J,) int64, reduced with ``sum`` (exact under DDP).
-    """
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(
-        self,
-        alphas: Sequence[float] = DEFAULT_ALPHAS,
-        convention: Convention = "crw",
-        num_joints: int = JHMDB_NUM_JOINTS,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        if convention not in CONVENTIONS:
-            raise ValueError(f"PCK convention must be one of {CONVENTIONS}, got {convention!r}")
-        self.alphas = tuple(float(a) for a in alphas)
-        self.convention = convention
-        self.num_joints = num_joints
-        self.add_state(
-            "hits", default=torch.zeros(len(self.alphas), num_joints, dtype=torch.int64), dist_reduce_fx="sum"
-        )
-        self.add_state("counts", default=torch.zeros(num_joints, dtype=torch.int64), dist_reduce_fx="sum")
-
-    def update(self, pred: ArrayLike, gt: ArrayLike) -> None:
-        """One video: (T, J, 2) predicted and ground-truth (x, y) pixels."""
-        hits, counts = pck_statistics(pred, gt, self.alphas, self.convention)
-        if counts.shape[0] != self.num_joints:
-            raise ValueError(f"expected {self.num_joints} joints, got {counts.shape[0]}")
-        self.hits += torch.as_tensor(hits, device=self.hits.device)
-        self.counts += torch.as_tensor(counts, device=self.counts.device)
-
-    def compute(self) -> dict[str, torch.Tensor]:
-        """``PCK@<alpha>`` (float64 scalars, percent) and ``per_joint/PCK@<alpha>`` (J,)."""
-        res = pck_from_statistics(
-            self.hits.cpu().numpy(), self.counts.cpu().numpy(), self.alphas, self.convention
-        )
-        out = {}
-        for key, row in res["per_joint"].items():
-            out[key] = torch.tensor(res[key], dtype=torch.float64)
-            out[f"per_joint/{key}"] = torch.as_tensor(row, dtype=torch.float64)
-        return out
+    return (isinstance(x, np.ndarray) or is_tensor(x)) and x.ndim == 3

@@ -5,9 +5,10 @@ One numpy core, two faces:
 - functional: :func:`evaluate_sequence` (rows in, flat dict out), :func:`sequence_stats` (the sufficient
   statistics of one sequence), :func:`combine` (TrackEval's ``combine_sequences``),
   :func:`evaluate_sequences` (many sequences + the combined row), :func:`format_table`;
-- :class:`MOTMetrics` (and :class:`HOTAMetric`, :class:`CLEARMetric`, :class:`IdentityMetric`):
+- :class:`zoo.metrics.synced.MOTMetrics` (and ``HOTAMetric``, ``CLEARMetric``, ``IdentityMetric``):
   torchmetrics ``Metric`` s whose states are those statistics reduced with ``sum``, so sequences spread over
-  DDP ranks give the numbers of one process. A sequence is never split across ranks.
+  DDP ranks give the numbers of one process. A sequence is never split across ranks. They live apart so
+  that this module (re-scoring) never imports torch.
 
 Result keys are TrackEval's field names. Values are fractions in [0, 1] (tables print percentages). HOTA's
 per-alpha fields are given twice: ``"HOTA"`` etc. hold the mean over the 19 alphas (TrackEval's summary and
@@ -26,8 +27,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from torchmetrics import Metric
 
 from zoo.metrics._clear import CLEARStats, clear_fields, clear_stats
 from zoo.metrics._hota import ALPHAS, HOTAStats, hota_fields, hota_stats
@@ -46,11 +45,7 @@ __all__ = [
     "EVALUATOR",
     "METRICS",
     "PREPROCESSED_BENCHMARKS",
-    "CLEARMetric",
-    "HOTAMetric",
-    "IdentityMetric",
     "MOTEvalData",
-    "MOTMetrics",
     "SequenceStats",
     "combine",
     "evaluate_data",
@@ -310,63 +305,3 @@ def format_table(results: Mapping[str, Mapping], fields: Sequence[str] | None = 
                 cells.append(f"{100 * float(v):>12.5g}")
         lines.append(r.ljust(width) + "".join(cells))
     return "\n".join(lines)
-
-
-class MOTMetrics(Metric):
-    """HOTA / CLEAR / Identity / Count over sequences, DDP-reducible.
-
-    ``update(stats)`` takes one :class:`SequenceStats` (from :func:`sequence_stats`); ``compute()``
-    returns :func:`combine` 's dict. States (float64, reduced by ``sum``): ``count`` (4,), ``hota`` (7, 19)
-    = TP, FN, FP and the TP-weighted per-sequence AssA, AssRe, AssPr, LocA; ``clear`` (10,) = the CLEAR
-    counts + MOTP_sum; ``identity`` (3,). Counts stay exact in float64 up to 2**53.
-    """
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(self, metrics: Iterable[str] = METRICS, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.metrics = _check_metrics(metrics)
-        f64 = torch.float64
-        self.add_state("count", default=torch.zeros(4, dtype=f64), dist_reduce_fx="sum")
-        self.add_state("hota", default=torch.zeros(7, _N_A, dtype=f64), dist_reduce_fx="sum")
-        self.add_state("clear", default=torch.zeros(10, dtype=f64), dist_reduce_fx="sum")
-        self.add_state("identity", default=torch.zeros(3, dtype=f64), dist_reduce_fx="sum")
-        self.add_state("sequences", default=torch.zeros((), dtype=f64), dist_reduce_fx="sum")
-
-    def update(self, stats: SequenceStats) -> None:
-        """Add one sequence's statistics (it must carry every family in ``self.metrics``)."""
-        tot = _Totals.zeros()
-        _add(tot, stats, self.metrics)
-        for name in ("count", "hota", "clear", "identity"):
-            state = getattr(self, name)
-            state += torch.as_tensor(getattr(tot, name), dtype=state.dtype, device=state.device)
-        self.sequences += 1
-
-    def compute(self) -> dict:
-        """The combined fields (as :func:`combine`)."""
-        tot = _Totals(*(getattr(self, n).detach().cpu().double().numpy().copy()
-                        for n in ("count", "hota", "clear", "identity")))  # fmt: skip
-        return _finalize(tot, self.metrics)
-
-
-class HOTAMetric(MOTMetrics):
-    """:class:`MOTMetrics` restricted to HOTA (Count is always reported)."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(metrics=("HOTA",), **kwargs)
-
-
-class CLEARMetric(MOTMetrics):
-    """:class:`MOTMetrics` restricted to CLEAR (Count is always reported)."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(metrics=("CLEAR",), **kwargs)
-
-
-class IdentityMetric(MOTMetrics):
-    """:class:`MOTMetrics` restricted to Identity (Count is always reported)."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(metrics=("Identity",), **kwargs)

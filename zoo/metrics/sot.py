@@ -17,14 +17,16 @@ the order in which DDP ranks deliver sequences. Results are fractions in [0, 1] 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
-import torch
-from torchmetrics import Metric
 
+from zoo.core.arrays import to_numpy
 from zoo.core.boxes import box_iou, convert
-from zoo.metrics._reduce import cat_state, fsum_mean
+from zoo.metrics._reduce import fsum_mean
+
+if TYPE_CHECKING:
+    import torch
 
 EPS = float(np.finfo(float).eps)
 SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)
@@ -36,15 +38,14 @@ PYTRACKING_NORM_THRESHOLDS = np.arange(51) / 100.0
 LaSOTConvention = Literal["got10k", "pytracking"]
 LASOT_CONVENTIONS = ("got10k", "pytracking")
 
-BoxesLike = np.ndarray | torch.Tensor
+BoxesLike = Union[np.ndarray, "torch.Tensor"]
 
 
 # ---------------------------------------------------------------------------------------------- per frame
 
 
 def _to_xyxy(boxes: BoxesLike, box_format: str, what: str) -> np.ndarray:
-    if isinstance(boxes, torch.Tensor):
-        boxes = boxes.detach().cpu().numpy()
+    boxes = to_numpy(boxes)
     arr = np.asarray(boxes, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[1] != 4:
         raise ValueError(f"{what} must be (T, 4) boxes, got shape {arr.shape}")
@@ -340,8 +341,7 @@ def got10k_frames(
     Returns:
         (n,) float64 IoUs, repetition-major.
     """
-    if isinstance(pred, torch.Tensor):
-        pred = pred.detach().cpu().numpy()
+    pred = to_numpy(pred)
     reps = np.asarray(pred, dtype=np.float64)
     reps = reps[None] if reps.ndim == 2 else reps
     g = _to_xyxy(gt, box_format, "ground-truth boxes")
@@ -396,132 +396,3 @@ def got10k_ao(
     out["per_sequence"] = [dict(_ao_sr(s), num_frames=int(s.size)) for s in seq]
     out["convention"] = "got10k (frame 1 dropped, cover > 0, got10k image bound)"
     return out
-
-
-# ----------------------------------------------------------------------------------------- Metric classes
-
-
-def _tensor(x: np.ndarray, device: torch.device, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    return torch.as_tensor(np.ascontiguousarray(x), dtype=dtype, device=device)
-
-
-def _scalars(res: dict) -> dict[str, torch.Tensor]:
-    out = {}
-    for key, value in res.items():
-        if isinstance(value, float):
-            out[key] = torch.tensor(value, dtype=torch.float64)
-        elif isinstance(value, np.ndarray) and key.endswith("curve"):
-            out[key] = torch.as_tensor(value, dtype=torch.float64)
-    return out
-
-
-class OTBOPE(Metric):
-    """OTB OPE (success AUC, precision@20, curves), one :meth:`update` per sequence.
-
-    States: per-frame IoU and centre error (``cat``) and per-sequence lengths (``cat``).
-    """
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(self, box_format: str = "xyxy", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.box_format = box_format
-        self.add_state("ious", default=[], dist_reduce_fx="cat")
-        self.add_state("errors", default=[], dist_reduce_fx="cat")
-        self.add_state("lengths", default=[], dist_reduce_fx="cat")
-
-    def update(self, pred: BoxesLike, gt: BoxesLike) -> None:
-        """One sequence: (T, 4) predicted and ground-truth boxes."""
-        iou, err = otb_frames(pred, gt, self.box_format)
-        self.ious.append(_tensor(iou, self.device))
-        self.errors.append(_tensor(err, self.device))
-        self.lengths.append(torch.tensor([iou.size], dtype=torch.int64, device=self.device))
-
-    def compute(self) -> dict[str, torch.Tensor]:
-        """``success_auc``, ``precision_20`` (float64 scalars) and both curves."""
-        res = _ope_reduce(
-            cat_state(self.ious), cat_state(self.errors), None, cat_state(self.lengths, np.int64)
-        )
-        return _scalars(res)
-
-
-class LaSOTOPE(Metric):
-    """LaSOT success AUC, precision@20 and normalised precision, one :meth:`update` per sequence.
-
-    States: per-frame IoU, centre error and normalised centre error as coded by :func:`lasot_frames` for
-    the chosen ``convention`` (``cat``), and per-sequence lengths (``cat``).
-    """
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(
-        self, convention: LaSOTConvention = "got10k", box_format: str = "xyxy", **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        if convention not in LASOT_CONVENTIONS:
-            raise ValueError(f"LaSOT convention must be one of {LASOT_CONVENTIONS}, got {convention!r}")
-        self.convention = convention
-        self.box_format = box_format
-        for name in ("ious", "errors", "norm_errors", "lengths"):
-            self.add_state(name, default=[], dist_reduce_fx="cat")
-
-    def update(
-        self, pred: BoxesLike, gt: BoxesLike, visible: np.ndarray | torch.Tensor | None = None
-    ) -> None:
-        """One sequence: (T, 4) boxes and optional (T,) visibility (used by the pytracking convention)."""
-        if isinstance(visible, torch.Tensor):
-            visible = visible.detach().cpu().numpy()
-        frames = lasot_frames(pred, gt, visible, self.convention, self.box_format)
-        for state, values in zip((self.ious, self.errors, self.norm_errors), frames):
-            state.append(_tensor(values, self.device))
-        self.lengths.append(torch.tensor([frames[0].size], dtype=torch.int64, device=self.device))
-
-    def compute(self) -> dict[str, torch.Tensor]:
-        """``success_auc``, ``precision_20``, ``norm_precision`` (float64 scalars) and the three curves."""
-        res = _ope_reduce(
-            cat_state(self.ious),
-            cat_state(self.errors),
-            cat_state(self.norm_errors),
-            cat_state(self.lengths, np.int64),
-            self.convention,
-        )
-        return _scalars(res)
-
-
-class GOT10kAO(Metric):
-    """GOT-10k AO, SR0.5 and SR0.75, one :meth:`update` per sequence (or repetition).
-
-    States: the scored per-frame IoUs (``cat``) and how many each update added (``cat``).
-    """
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(self, box_format: str = "xyxy", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.box_format = box_format
-        self.add_state("ious", default=[], dist_reduce_fx="cat")
-        self.add_state("lengths", default=[], dist_reduce_fx="cat")
-
-    def update(
-        self,
-        pred: BoxesLike,
-        gt: BoxesLike,
-        image_size: tuple[float, float],
-        cover: np.ndarray | torch.Tensor | None = None,
-    ) -> None:
-        """One sequence: (T, 4) or (R, T, 4) predictions, (T, 4) GT, (width, height), optional (T,) cover."""
-        if isinstance(cover, torch.Tensor):
-            cover = cover.detach().cpu().numpy()
-        ious = got10k_frames(pred, gt, image_size, cover, self.box_format)
-        self.ious.append(_tensor(ious, self.device))
-        self.lengths.append(torch.tensor([ious.size], dtype=torch.int64, device=self.device))
-
-    def compute(self) -> dict[str, torch.Tensor]:
-        """``AO``, ``SR0.5``, ``SR0.75`` as float64 scalars."""
-        return _scalars(_ao_sr(cat_state(self.ious)))

@@ -31,10 +31,9 @@ from typing import Any, Literal
 
 import cv2
 import numpy as np
-import torch
-from torchmetrics import Metric
 
-from zoo.metrics._reduce import cat_state, fsum_mean
+from zoo.core.arrays import to_numpy
+from zoo.metrics._reduce import fsum_mean
 
 BOUND_TH = 0.008
 VOID = 255
@@ -198,10 +197,8 @@ def object_scores(
 
 
 def _check_labels(gt: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(gt, torch.Tensor):
-        gt = gt.detach().cpu().numpy()
-    if isinstance(pred, torch.Tensor):
-        pred = pred.detach().cpu().numpy()
+    gt = to_numpy(gt)
+    pred = to_numpy(pred)
     gt = np.asarray(gt)
     pred = np.asarray(pred)
     if gt.ndim != 3 or gt.shape != pred.shape:
@@ -371,54 +368,3 @@ def davis_summary(seq_results: Mapping[str, dict] | Sequence[dict]) -> dict[str,
     out["num_objects"] = int(j_all.shape[0])
     out["per_object"] = per_object
     return out
-
-
-class DAVISJF(Metric):
-    """DAVIS-2017 J&F as a torchmetrics Metric, one :meth:`update` per sequence.
-
-    States: flat float64 ``[mean, recall, decay]`` per object for J and for F (``cat``), the sufficient
-    statistics of the global numbers; :meth:`compute` averages them with an exactly rounded sum, so the
-    result does not depend on how sequences were spread over DDP ranks.
-    """
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(
-        self,
-        void: int | None = VOID,
-        void_mode: VoidMode = "background",
-        bound_th: float = BOUND_TH,
-        uint8_bins: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.void = void
-        self.void_mode = void_mode
-        self.bound_th = bound_th
-        self.uint8_bins = uint8_bins
-        self.add_state("j_stats", default=[], dist_reduce_fx="cat")
-        self.add_state("f_stats", default=[], dist_reduce_fx="cat")
-
-    def update(
-        self,
-        gt_masks: np.ndarray | torch.Tensor,
-        pred_masks: np.ndarray | torch.Tensor,
-        num_objects: int | None = None,
-    ) -> None:
-        """One sequence: (T, H, W) integer label maps (numpy or torch), as :func:`jf_sequence`."""
-        res = jf_sequence(
-            gt_masks, pred_masks, num_objects, self.void, self.void_mode, self.bound_th, self.uint8_bins
-        )
-        for state, key in ((self.j_stats, "J"), (self.f_stats, "F")):
-            stats = np.stack([res[key][s] for s in ("mean", "recall", "decay")], 1)
-            state.append(torch.as_tensor(stats.ravel(), dtype=torch.float64, device=self.device))
-
-    def compute(self) -> dict[str, torch.Tensor]:
-        """The keys of :data:`SUMMARY_KEYS` plus ``num_objects``, as float64 / int64 scalars."""
-        j = cat_state(self.j_stats).reshape(-1, 3)
-        f = cat_state(self.f_stats).reshape(-1, 3)
-        out = {key: torch.tensor(v, dtype=torch.float64) for key, v in _summary(j, f).items()}
-        out["num_objects"] = torch.tensor(j.shape[0], dtype=torch.int64)
-        return out

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from zoo.tasks.progress import Progress, make_progress
+from zoo.tasks.progress import NoProgress, Progress, make_progress
 from zoo.tasks.results import FPS_DEFINITION, RESULTS_FILE, BenchmarkResult, write_results_json
 from zoo.tasks.sharding import Gather, SequenceRecord, dist_world, gather_records, shard_indices
 
@@ -121,8 +121,13 @@ def run_sharded(
     progress: bool | Progress,
     description: str,
     gather: Gather | None,
+    workers: int = 1,
 ) -> tuple[list[SequenceRecord], list[SequenceRecord], int, int]:
     """Run ``run_one(index, item, progress)`` on this rank's shard and gather every rank's records.
+
+    ``workers > 1`` runs the shard's items in that many forked processes (:func:`zoo.core.parallel.parallel_map`,
+    longest first), for work that needs no model (re-scoring: reading and scoring files); ``run_one`` then
+    gets a silent progress and this process reports one step per finished sequence.
 
     Returns:
         (all records in benchmark order, this rank's records, rank, world_size).
@@ -130,12 +135,27 @@ def run_sharded(
     rank, world_size = dist_world(rank, world_size)
     mine = shard_indices(frame_counts, rank, world_size)
     bar = make_progress(progress, rank)
-    bar.start(len(mine), description)
     local: list[SequenceRecord] = []
     try:
-        for i in mine:
-            local.append(run_one(i, items[i], bar))
-            bar.done()
+        if workers <= 1:
+            bar.start(len(mine), description)
+            for i in mine:
+                local.append(run_one(i, items[i], bar))
+                bar.done()
+        else:
+            from zoo.core.parallel import parallel_map
+
+            def finished(_: int, record: SequenceRecord) -> None:
+                bar.sequence(record.name, 1)
+                bar.advance()
+                bar.done()
+
+            mine_items = [items[i] for i in mine]
+            longest_first = sorted(range(len(mine)), key=lambda k: -int(frame_counts[mine[k]]))
+            local = parallel_map(
+                lambda k, item: run_one(mine[k], item, NoProgress()), mine_items, workers,
+                order=longest_first, on_result=finished, on_start=lambda: bar.start(len(mine), description),
+            )  # fmt: skip
     finally:
         bar.close()
     return gather_records(local, world_size, gather), local, rank, world_size

@@ -10,9 +10,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from zoo.data.benchmarks import BENCHMARKS
 from zoo.data.formats import got10k, jhmdb, lasot, motchallenge, otb, trackingnet
 from zoo.data.formats.errors import FormatError
-from zoo.data.modules import BENCHMARKS
 
 __all__ = ["load_ground_truth", "runner", "select_sequences", "task_of"]
 
@@ -96,6 +96,7 @@ def load_ground_truth(
     *,
     year: str = "2017",
     resolution: str = "480p",
+    workers: int = 1,
 ) -> list[Any]:
     """Ground-truth sequences for scoring existing results; images are not needed.
 
@@ -104,6 +105,7 @@ def load_ground_truth(
         root: the dataset root with ``split`` below it, or (MOT, GOT-10k) the split folder itself.
         split: split name (MOT/GOT-10k/DAVIS/LaSOT/TrackingNet; the JHMDB split file; ignored by OTB).
         year, resolution: DAVIS ImageSets year and resolution folder.
+        workers: processes reading MOT ground-truth files (VOS/SOT annotations are read while scoring).
 
     Raises:
         FormatError / FileNotFoundError: a missing or malformed annotation, naming the file and layout.
@@ -121,7 +123,7 @@ def load_ground_truth(
             raise FileNotFoundError(
                 f"{benchmark}: neither {root} nor {split_dir} holds sequence folders with seqinfo.ini. Expected: {layout}"
             )
-        return motchallenge.load_split(split_dir, check_images=False)
+        return motchallenge.load_split(split_dir, check_images=False, load_det=False, workers=workers)
     if benchmark in ("davis17", "synth_vos"):
         from zoo.tasks.vos import load_davis_annotations
 

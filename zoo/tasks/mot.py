@@ -378,6 +378,7 @@ def score_results(
     meta: Mapping[str, Any] | None = None,
     write_json: bool = True,
     progress: bool | Progress = False,
+    workers: int = 1,
 ) -> BenchmarkResult:
     """Score existing MOTChallenge result files: ``<results_dir>/<seq>.txt`` for every sequence.
 
@@ -410,7 +411,7 @@ def score_results(
 
     records, local, rank, world = run_sharded(
         sequences, [s.info.seq_length for s in sequences], run_one, rank=0, world_size=1,
-        progress=progress, description=f"scoring {key}", gather=None,
+        progress=progress, description=f"scoring {key}", gather=None, workers=workers,
     )  # fmt: skip
     meta = dict(meta or {})
     meta.setdefault("method", folder.parent.name if folder.name == "data" else folder.name)

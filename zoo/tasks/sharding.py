@@ -1,7 +1,7 @@
 """Whole sequences per rank, and the merge that gives rank 0 (every rank, in fact) the full result.
 
 Evaluation is sharded by sequence (a video is never split): each rank runs the tracker on its sequences
-(:class:`zoo.data.samplers.SequenceShardSampler`: balanced by frame count, deterministic), writes their raw
+(:func:`zoo.core.balance.assign_longest_first`: balanced by frame count, deterministic), writes their raw
 result files and keeps per-sequence sufficient statistics. The statistics of all ranks are then gathered
 (``torch.distributed.all_gather_object``) and reduced in benchmark order by the same functional code a single
 process uses, so the merged metrics equal the single-process ones exactly.
@@ -9,13 +9,16 @@ process uses, so the merged metrics equal the single-process ones exactly.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zoo.data.samplers import SequenceShardSampler
+import numpy as np
 
-__all__ = ["Gather", "SequenceRecord", "dist_world", "gather_records", "shard_indices"]
+from zoo.core.balance import assign_longest_first
+
+__all__ = ["Gather", "SequenceRecord", "dist_world", "gather_records", "process_group", "shard_indices"]
 
 
 @dataclass
@@ -43,12 +46,18 @@ class SequenceRecord:
 Gather = Callable[[list[SequenceRecord]], list[list[SequenceRecord]]]
 
 
+def process_group() -> Any:
+    """``torch.distributed`` when a process group is initialised, else None. Never imports torch:
+    re-scoring runs without it, and no group can exist before torch is imported."""
+    dist = sys.modules.get("torch.distributed")
+    return dist if dist is not None and dist.is_available() and dist.is_initialized() else None
+
+
 def dist_world(rank: int | None = None, world_size: int | None = None) -> tuple[int, int]:
     """``(rank, world_size)``: the given values, else ``torch.distributed``'s when initialised, else (0, 1)."""
     if rank is None or world_size is None:
-        import torch.distributed as dist
-
-        if dist.is_available() and dist.is_initialized():
+        dist = process_group()
+        if dist is not None:
             rank = dist.get_rank() if rank is None else rank
             world_size = dist.get_world_size() if world_size is None else world_size
     rank = 0 if rank is None else int(rank)
@@ -60,7 +69,7 @@ def dist_world(rank: int | None = None, world_size: int | None = None) -> tuple[
 
 def shard_indices(frame_counts: Sequence[int], rank: int, world_size: int) -> list[int]:
     """Indices of the sequences rank ``rank`` evaluates (increasing), whole sequences balanced by frames."""
-    return list(SequenceShardSampler(list(frame_counts), num_replicas=world_size, rank=rank))
+    return np.flatnonzero(assign_longest_first(frame_counts, world_size) == rank).tolist()
 
 
 def _all_gather_object(records: list[SequenceRecord]) -> list[list[SequenceRecord]]:
@@ -91,9 +100,7 @@ def gather_records(
     elif gather is not None:
         parts = gather(records)
     else:
-        import torch.distributed as dist
-
-        if not (dist.is_available() and dist.is_initialized()):
+        if process_group() is None:
             raise RuntimeError(
                 f"world_size={world_size} but torch.distributed is not initialised: initialise the process "
                 "group (torchrun / Lightning DDP) or pass gather="

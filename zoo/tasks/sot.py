@@ -281,6 +281,7 @@ def score_results(
     meta: Mapping[str, Any] | None = None,
     write_json: bool = True,
     progress: bool | Progress = False,
+    workers: int = 1,
 ) -> BenchmarkResult:
     """Score existing result files (see :func:`read_result` for the layouts found) for every sequence.
 
@@ -314,7 +315,7 @@ def score_results(
 
     records, local, rank, world = run_sharded(
         sequences, [len(s) for s in sequences], run_one, rank=0, world_size=1, progress=progress,
-        description=f"scoring {key}", gather=None,
+        description=f"scoring {key}", gather=None, workers=workers,
     )  # fmt: skip
     meta = dict(meta or {})
     meta.setdefault("method", folder.name)

@@ -347,6 +347,7 @@ def score_results(
     meta: Mapping[str, Any] | None = None,
     write_json: bool = True,
     progress: bool | Progress = False,
+    workers: int = 1,
 ) -> BenchmarkResult:
     """Score existing results: ``<results_dir>/<seq>/00000.png ...`` (masks) or ``<results_dir>/<seq>.txt``
     (keypoints, :func:`write_keypoints`) for every sequence.
@@ -392,7 +393,7 @@ def score_results(
 
     records, local, rank, world = run_sharded(
         sequences, [_frames(s) for s in sequences], run_one, rank=0, world_size=1, progress=progress,
-        description=f"scoring {benchmark}", gather=None,
+        description=f"scoring {benchmark}", gather=None, workers=workers,
     )  # fmt: skip
     meta = dict(meta or {})
     meta.setdefault("method", folder.name)

@@ -36,3 +36,11 @@ class FormatError(ValueError):
         if frame is not None:
             where += f", frame {frame}"
         super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its fields, so the error survives the trip back from a worker process (workers=N).
+        return _rebuild, (str(self.path), self.reason, self.line, self.frame)
+
+
+def _rebuild(path: str, reason: str, line: int | None, frame: int | None) -> FormatError:
+    return FormatError(path, reason, line=line, frame=frame)

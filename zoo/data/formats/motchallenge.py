@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 
 from zoo.core.boxes import mot_to_xyxy, xyxy_to_mot
+from zoo.core.parallel import parallel_map
 from zoo.data.formats._text import (
     Table,
     check_integral,
@@ -370,7 +371,7 @@ def load_sequence(
 
 
 def load_split(
-    split_dir: str | Path, seqmap: str | Path | list[str] | None = None, **kw: bool
+    split_dir: str | Path, seqmap: str | Path | list[str] | None = None, *, workers: int = 1, **kw: bool
 ) -> list[MOTSequence]:
     """Load the sequences of a split folder.
 
@@ -378,6 +379,7 @@ def load_split(
         split_dir: e.g. ``MOT17/train``.
         seqmap: a seqmap file, a list of sequence names, or None for every sub-folder holding a
             ``seqinfo.ini`` (sorted by name).
+        workers: processes reading the sequences' files (:func:`zoo.core.parallel.parallel_map`).
         **kw: passed to :func:`load_sequence` (``load_gt``, ``load_det``, ``check_images``).
     """
     split_dir = Path(split_dir)
@@ -391,12 +393,9 @@ def load_split(
         names = read_seqmap(seqmap)
     else:
         names = [str(n) for n in seqmap]
-    out = []
     for name in names:
-        seq_dir = split_dir / name
-        if not seq_dir.is_dir():
+        if not (split_dir / name).is_dir():
             raise FormatError(
-                seq_dir, f"sequence {name!r} is listed but its folder is missing; {SPLIT_LAYOUT}"
+                split_dir / name, f"sequence {name!r} is listed but its folder is missing; {SPLIT_LAYOUT}"
             )
-        out.append(load_sequence(seq_dir, **kw))
-    return out
+    return parallel_map(lambda _, name: load_sequence(split_dir / name, **kw), names, workers)

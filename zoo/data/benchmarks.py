@@ -1,0 +1,82 @@
+"""The benchmark presets the zoo knows: name, task and directory layout (for error messages).
+
+A plain table with no heavy imports, so that re-scoring (``zoo.evaluate results=...``) and the leaderboard
+can look a benchmark up without loading the Lightning data modules (:mod:`zoo.data.modules`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from zoo.data.formats import davis, got10k, lasot, otb, trackingnet
+
+__all__ = ["BENCHMARKS", "SYNTH_SEED", "Benchmark", "Task", "synth_benchmark_root"]
+
+Task = Literal["mot", "vos", "sot"]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """What the data modules know about one benchmark.
+
+    Attributes:
+        name: preset name (``mot17``...).
+        task: ``mot``, ``vos`` or ``sot``.
+        layout: the directory layout, in words, for error messages.
+        synth: ZooSynth task folder (``mot``/``vos``/``sot``) for the synthetic benchmarks, else None.
+    """
+
+    name: str
+    task: Task
+    layout: str
+    synth: str | None = None
+
+
+_MOT_LAYOUT = (
+    "<root>/<split>/<seq>/{seqinfo.ini, img1/000001.jpg..., gt/gt.txt, det/det.txt} with <split> e.g. "
+    "train, test (DanceTrack also val)"
+)
+BENCHMARKS: dict[str, Benchmark] = {
+    b.name: b
+    for b in (
+        Benchmark("mot17", "mot", _MOT_LAYOUT + "; sequences MOT17-02-DPM, -FRCNN, -SDP ..."),
+        Benchmark("mot20", "mot", _MOT_LAYOUT + "; sequences MOT20-01 ..."),
+        Benchmark("dancetrack", "mot", _MOT_LAYOUT + "; sequences dancetrack0001 ..."),
+        Benchmark("synth_mot", "mot", "a ZooSynth folder: " + _MOT_LAYOUT, synth="mot"),
+        Benchmark("davis17", "vos", davis.LAYOUT),
+        Benchmark(
+            "jhmdb",
+            "vos",
+            "<root>/<split file> listing clip folders <clip>/00001.png... with "
+            "joint_positions.mat (JHMDB keypoints; split file e.g. val_list.txt)",
+        ),
+        Benchmark("folder", "vos", "<root>/<video>/<frames>.jpg: one folder of frames a video (unlabelled)"),
+        Benchmark("synth_vos", "vos", "a ZooSynth folder: " + davis.LAYOUT, synth="vos"),
+        Benchmark("got10k", "sot", got10k.LAYOUT),
+        Benchmark("lasot", "sot", lasot.LAYOUT),
+        Benchmark("otb", "sot", otb.LAYOUT),
+        Benchmark("trackingnet", "sot", trackingnet.LAYOUT),
+        Benchmark("synth_sot", "sot", "a ZooSynth folder: " + got10k.LAYOUT, synth="sot"),
+    )
+}
+
+
+#: ZooSynth content is a function of the preset and this seed (not of the training seed).
+SYNTH_SEED = 0
+
+
+def synth_benchmark_root(benchmark: str, preset: str = "default", synth_root: str | None = None) -> Path:
+    """The task folder of a ZooSynth benchmark (``synth_mot`` -> ``<ZooSynth>/mot``), generated on first use.
+
+    Raises:
+        ValueError: ``benchmark`` is not a ZooSynth benchmark, or an unknown preset.
+    """
+    bench = BENCHMARKS.get(benchmark)
+    if bench is None or bench.synth is None:
+        raise ValueError(f"{benchmark!r} is not a ZooSynth benchmark; those are "
+                         f"{sorted(n for n, b in BENCHMARKS.items() if b.synth)}")
+    from zoo.data.synth import ensure_synth
+
+    return Path(ensure_synth(preset, root=synth_root, seed=SYNTH_SEED)) / bench.synth
