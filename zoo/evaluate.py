@@ -9,7 +9,9 @@ Two modes, one code path (:mod:`zoo.tasks`), so every number agrees with trainin
 - ``results=DIR data=BENCHMARK data.root=GT_ROOT [out=DIR]``: score raw results without running anything
   (what TrackEval and the DAVIS/got10k scripts do). ``DIR`` holds one official-format file or folder per
   sequence; ``GT_ROOT`` holds the benchmark's annotation layout with or without images: the split folder
-  itself, or the dataset root with ``split=train|val|test``; ``seqmap=FILE`` restricts the sequences.
+  itself, or the dataset root with ``split=train|val|test``; ``seqmap=FILE`` restricts the sequences;
+  ``workers=N`` reads and scores sequences in N forked processes (default: every core). This mode imports
+  neither torch, Lightning nor timm.
 
 Checkpoint contract (``model=path/to/file.ckpt``): a Lightning checkpoint whose ``checkpoint["zoo"]["method"]``
 is the registry name of a zoo method, ``checkpoint["hyper_parameters"]`` its ``__init__`` arguments
