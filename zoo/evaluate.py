@@ -80,10 +80,10 @@ Options:
 
 def help_text() -> str:
     """Usage plus the registered trackers and the benchmark presets."""
-    from zoo.registry import specs
+    from zoo.registry import catalogue
 
     lines = [USAGE, "trackers (model=NAME):"]
-    lines += [f"  {s.name:<14}{s.task:<5}{s.kind}" for s in specs()] or ["  (none registered)"]
+    lines += [f"  {e.name:<14}{e.task:<5}{e.kind}" for e in catalogue()] or ["  (none registered)"]
     lines.append(f"\nbenchmarks: data={'|'.join(presets('data'))}")
     return "\n".join(lines)
 

@@ -2,7 +2,8 @@
 
 A method registers its LightningModule (trainable); a baseline registers a tracker class (no training).
 Registration happens at import of the defining module; :func:`_import_builtin` imports the zoo's own
-modules lazily so ``zoo.list_methods()`` is complete without importing torch-heavy code at ``import zoo``.
+modules lazily; listing (:func:`list_methods`, :func:`catalogue`) reads a static catalogue of the built-in
+names, so ``--help`` and ``zoo.list_methods()`` never import torch-heavy code.
 """
 
 from __future__ import annotations
@@ -40,16 +41,41 @@ class MethodSpec:
 
 _REGISTRY: dict[str, MethodSpec] = {}
 
-# Modules that register the zoo's own trackers. Listed here (not discovered) so that importing the
-# registry never scans the file system and the order of `list_methods()` is stable.
-_BUILTIN_MODULES: tuple[str, ...] = (
-    "zoo.trackers.sort",
-    "zoo.trackers.byte",
-    "zoo.trackers.opencv_sot",
-    "zoo.trackers.vos_baselines",
-    "zoo.methods.finetrack",
-    "zoo.methods.kfe_iff",
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A built-in tracker as the zoo lists it without importing it: the fields ``--help`` and
+    :func:`list_methods` need, plus the module whose import registers it (timm's ``_model_to_module``).
+
+    ``tests/test_registry.py`` checks that every entry equals what its module registers, so the listing
+    cannot drift from the code.
+    """
+
+    name: str
+    task: str
+    kind: str
+    module: str
+    default_recipe: str | None = None
+
+
+# The zoo's own trackers, in listing order. Listed (not discovered) so that listing never imports torch,
+# OpenCV or a method package: `zoo.evaluate --help` and `zoo.list_methods()` answer in milliseconds, and
+# `get_method(name)` imports only the one module that defines `name`.
+BUILTIN_CATALOGUE: tuple[CatalogueEntry, ...] = (
+    CatalogueEntry("sort", "mot", "baseline", "zoo.trackers.sort"),
+    CatalogueEntry("bytetrack", "mot", "baseline", "zoo.trackers.byte"),
+    *(
+        CatalogueEntry(name, "sot", "baseline", "zoo.trackers.opencv_sot")
+        for name in ("csrt", "kcf", "mil", "mosse", "medianflow", "boosting", "tld")
+    ),
+    CatalogueEntry("copy_first", "vos", "baseline", "zoo.trackers.vos_baselines"),
+    CatalogueEntry("flow_warp", "vos", "baseline", "zoo.trackers.vos_baselines"),
+    CatalogueEntry("finetrack", "mot", "method", "zoo.methods.finetrack", "finetrack"),
+    CatalogueEntry("kfe_iff", "mot", "method", "zoo.methods.kfe_iff", "kfe_iff"),
+    CatalogueEntry("sushi", "mot", "method", "zoo.methods.kfe_iff", "sushi"),
 )
+_BUILTIN_BY_NAME = {entry.name: entry for entry in BUILTIN_CATALOGUE}
+_BUILTIN_MODULES: tuple[str, ...] = tuple(dict.fromkeys(entry.module for entry in BUILTIN_CATALOGUE))
 _imported = False
 
 
@@ -97,31 +123,48 @@ def _import_builtin() -> None:
         importlib.import_module(module)
 
 
+def catalogue() -> list[CatalogueEntry]:
+    """Every known tracker without importing any: the built-in catalogue, then trackers registered by
+    modules imported so far (a user's or a plugin's ``@register``), in listing order."""
+    entries = {entry.name: entry for entry in BUILTIN_CATALOGUE}
+    for name, spec in _REGISTRY.items():
+        if name not in entries:
+            entries[name] = CatalogueEntry(name, spec.task, spec.kind, spec.cls.__module__, spec.default_recipe)
+    return list(entries.values())
+
+
 def list_methods(task: str | None = None, kind: str | None = None) -> list[str]:
-    """Registered tracker names, optionally filtered by task (``mot``/``vos``/``sot``) and kind."""
-    _import_builtin()
+    """Registered tracker names, optionally filtered by task (``mot``/``vos``/``sot``) and kind.
+
+    Imports nothing: built-in names come from :data:`BUILTIN_CATALOGUE`.
+    """
     return [
-        n
-        for n, s in _REGISTRY.items()
-        if (task is None or s.task == task) and (kind is None or s.kind == kind)
+        e.name
+        for e in catalogue()
+        if (task is None or e.task == task) and (kind is None or e.kind == kind)
     ]
 
 
 def get_method(name: str) -> MethodSpec:
-    """The spec registered under ``name``.
+    """The spec registered under ``name``, importing only the module that defines it.
 
     Raises:
         KeyError: with the list of valid names.
     """
-    _import_builtin()
+    key = name.lower()
+    if key not in _REGISTRY and key in _BUILTIN_BY_NAME:
+        importlib.import_module(_BUILTIN_BY_NAME[key].module)
+    if key not in _REGISTRY:
+        _import_builtin()
     try:
-        return _REGISTRY[name.lower()]
+        return _REGISTRY[key]
     except KeyError:
         valid = ", ".join(sorted(_REGISTRY)) or "(none registered)"
         raise KeyError(f"unknown method {name!r}; registered: {valid}") from None
 
 
 def specs() -> list[MethodSpec]:
-    """All registered specs, in registration order."""
+    """All registered specs (importing every built-in module), in catalogue order, then the others."""
     _import_builtin()
-    return list(_REGISTRY.values())
+    ordered = [_REGISTRY[e.name] for e in BUILTIN_CATALOGUE if e.name in _REGISTRY]
+    return ordered + [s for n, s in _REGISTRY.items() if n not in _BUILTIN_BY_NAME]

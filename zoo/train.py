@@ -44,7 +44,7 @@ Options:
 
 def help_text() -> str:
     """Usage plus the recipes, registered methods and presets, as ``--help`` prints them."""
-    from zoo.registry import specs
+    from zoo.registry import catalogue
 
     lines = [USAGE, "recipes:"]
     recipes = available_recipes()
@@ -53,10 +53,9 @@ def help_text() -> str:
     if not recipes:
         lines.append("  (none installed)")
     lines.append("\nmethods and baselines (zoo.list_methods()):")
-    registered = specs()
     lines += [
-        f"  {s.name:<14}{s.task:<5}{s.kind:<10}{('recipe=' + s.default_recipe) if s.default_recipe else ''}"
-        for s in registered
+        f"  {e.name:<14}{e.task:<5}{e.kind:<10}{('recipe=' + e.default_recipe) if e.default_recipe else ''}"
+        for e in catalogue()
     ] or ["  (none registered)"]
     lines.append("\npresets:")
     lines += [f"  {group}={'|'.join(presets(group))}" for group in ("trainer", "logger", "data")]

@@ -42,14 +42,23 @@ def test_rescoring_imports_no_model_stack_and_workers_agree(tmp_path: Path) -> N
         assert not names & set(HEAVY), f"re-scoring imported {sorted(names & set(HEAVY))}"
         docs.append(json.loads((out / "results.json").read_text())["metrics"])
     assert docs[0] == docs[1]
+    # Gathering a board from those results (no evaluate=/train=) needs no model stack either.
+    (tmp_path / "lb.yaml").write_text(f"runs: ['{tmp_path}/w1/results.json']\nhub: []\n")
+    names, proc = _imported(["zoo.leaderboard", "config=lb.yaml", "out=board", "png=false"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not names & set(HEAVY), f"zoo.leaderboard imported {sorted(names & set(HEAVY))}"
+    assert "HOTA" in (tmp_path / "board" / "leaderboard.md").read_text()
 
 
-# zoo.evaluate and zoo.train --help still list the registry, which imports the methods (issue 14, open).
-@pytest.mark.parametrize("module", ["zoo.leaderboard", "zoo.publish", "zoo.demo"])
+# --help lists trackers from the registry's static catalogue, so no CLI imports torch, OpenCV or a method.
+@pytest.mark.parametrize("module", ["zoo.evaluate", "zoo.train", "zoo.leaderboard", "zoo.publish", "zoo.demo"])
 def test_help_imports_no_model_stack(module: str, tmp_path: Path) -> None:
     names, proc = _imported([module, "--help"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert not names & {"lightning", "timm"}, f"{module} --help imported {sorted(names & {'lightning', 'timm'})}"
+    heavy = names & {*HEAVY, "cv2", "scipy"} | {n for n in names if n.startswith(("zoo.methods", "zoo.trackers"))}
+    assert not heavy, f"{module} --help imported {sorted(heavy)}"
+    if module in ("zoo.evaluate", "zoo.train"):
+        assert "finetrack" in proc.stdout and "csrt" in proc.stdout
 
 
 def _square(i: int, x: int) -> int:
