@@ -28,6 +28,7 @@ leaderboard keeps the variant as its own row.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sys
@@ -71,7 +72,7 @@ scores existing raw results. Examples:
 Keys: model, results, workers (results=: parallel readers), out, output_root, split, seqmap, max_sequences,
       detections (MOT: public|gt|DIR),
       device, progress, render (MOT sequence name), render_frames, plots (SOT), compare (other results),
-      tracker (settings of the evaluated tracker: +tracker.KEY=VALUE).
+      table_rows (console per-sequence rows, null: all), tracker (settings of the evaluated tracker: +tracker.KEY=VALUE).
 Options:
   --help, -h        this message
   --cfg             print the composed config and exit
@@ -314,7 +315,8 @@ def _report(results: list[BenchmarkResult], cfg: DictConfig, out: Path, console:
     extra = _compare_docs(list(cfg.compare or []))
     if len(results) == 1 and not extra:
         if results[0].scored:
-            console.print(sequence_table(results[0]))
+            rows = cfg.get("table_rows")
+            console.print(sequence_table(results[0], max_rows=None if rows is None else int(rows)))
         else:
             console.print(
                 f"[zoo] {results[0].benchmark} split {results[0].split} has no ground truth: raw results only",
@@ -353,6 +355,8 @@ def _render(
 
     name = str(cfg.render)
     seq = next(s for s in sequences if s.name == name)
+    if seq.gt is None:  # re-scoring left ground truth to the scoring workers
+        seq = dataclasses.replace(seq, gt=motchallenge.read_mot_file(seq.root / "gt" / "gt.txt", "gt", seq.info))
     for results_dir, out_dir in results_dirs:
         rows = motchallenge.read_mot_file(find_result_file(results_dir, name), "results", seq.info)
         path, totals = render_tracks(
@@ -397,7 +401,8 @@ def evaluate(cfg: DictConfig, console: Any = None) -> list[BenchmarkResult]:
                                         cfg.data.get("synth_root"))  # fmt: skip
         sequences = select_sequences(
             load_ground_truth(bench, str(root), split, year=str(cfg.data.get("year", "2017")),
-                              resolution=str(cfg.data.get("resolution", "480p")), workers=workers),
+                              resolution=str(cfg.data.get("resolution", "480p")), workers=workers,
+                              read_mot_gt=False),
             seqmap, cfg.max_sequences,
         )  # fmt: skip
         _check_render(cfg, sequences)

@@ -190,6 +190,7 @@ def test_malformed_rows_name_file_line_and_problem(
     tmp_path, monkeypatch, use_pandas, kind, body, line, fragment
 ):
     monkeypatch.setattr(T, "USE_PANDAS", use_pandas)
+    monkeypatch.setattr(T, "PANDAS_MIN_BYTES", 0)  # small bodies: exercise the pandas tokenizer too
     path = text(tmp_path / "f.txt", body)
     with pytest.raises(FormatError) as info:
         read_mot_file(path, kind)

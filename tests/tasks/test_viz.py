@@ -72,6 +72,10 @@ def test_mot_sequence_table(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="needs a MOT result"):
         mot_sequence_table({"task": "sot", "metrics": {}})
     assert "COMBINED" in table_text(sequence_table(res.to_json()))
+    capped = table_text(sequence_table(res.to_json(), max_rows=1))
+    assert "hand-01" in capped and "hand-02" not in capped and "1 more" in capped
+    cells = [[c.strip() for c in line.split("│")] for line in capped.splitlines() if "COMBINED" in line]
+    assert cells == [[c.strip() for c in lines[-1].split("│")]]  # the combined row still covers both
 
 
 def test_render_marks_equal_clear_counts(tmp_path: Path) -> None:

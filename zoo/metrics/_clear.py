@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from zoo.core.assignment import linear_sum_assignment
 from zoo.metrics._mot_assign import busy_frames, dense_layout, framewise_sum
 from zoo.metrics._mot_pairs import EPS
 from zoo.metrics._mot_preprocess import MOTEvalData

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from zoo.core.assignment import linear_sum_assignment
 from zoo.metrics._mot_preprocess import MOTEvalData
 
 THRESHOLD = 0.5

@@ -10,8 +10,8 @@ are laid end to end in one buffer, in chunks of at most ``_CHUNK`` entries.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from zoo.core.assignment import linear_sum_assignment
 from zoo.metrics._mot_preprocess import MOTEvalData
 
 #: entries of dense per-frame score matrices held at once

@@ -19,8 +19,8 @@ from functools import cached_property
 from typing import Protocol
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from zoo.core.assignment import linear_sum_assignment
 from zoo.metrics._mot_pairs import EPS, fsum_by, overlapping_pairs, pairwise_row_sums
 
 #: benchmarks whose evaluation uses MOTChallenge distractor preprocessing (TrackEval ``DO_PREPROC``)

@@ -166,7 +166,7 @@ def data_provenance(sequences: Sequence[Any]) -> str | None:
     :func:`zoo.data.synth.generated_by`), found from the first sequence (its ``root`` folder for MOT, its
     first frame for VOS and SOT); None for real benchmarks. Recorded in ``results.json`` under
     ``evaluator.conventions.data``, so the leaderboard can mark a table that mixes generator versions."""
-    from zoo.data.synth.store import generated_by
+    from zoo.data.provenance import generated_by  # not zoo.data.synth: that imports the generator
 
     if not sequences:
         return None

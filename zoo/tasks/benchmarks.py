@@ -97,6 +97,7 @@ def load_ground_truth(
     year: str = "2017",
     resolution: str = "480p",
     workers: int = 1,
+    read_mot_gt: bool = True,
 ) -> list[Any]:
     """Ground-truth sequences for scoring existing results; images are not needed.
 
@@ -106,6 +107,9 @@ def load_ground_truth(
         split: split name (MOT/GOT-10k/DAVIS/LaSOT/TrackingNet; the JHMDB split file; ignored by OTB).
         year, resolution: DAVIS ImageSets year and resolution folder.
         workers: processes reading MOT ground-truth files (VOS/SOT annotations are read while scoring).
+        read_mot_gt: False leaves MOT sequences' ``gt`` None (their ``gt/gt.txt`` is checked to exist):
+            :func:`zoo.tasks.mot.score_results` then parses each file in the worker that scores it, so the
+            arrays never cross a process boundary.
 
     Raises:
         FormatError / FileNotFoundError: a missing or malformed annotation, naming the file and layout.
@@ -123,7 +127,14 @@ def load_ground_truth(
             raise FileNotFoundError(
                 f"{benchmark}: neither {root} nor {split_dir} holds sequence folders with seqinfo.ini. Expected: {layout}"
             )
-        return motchallenge.load_split(split_dir, check_images=False, load_det=False, workers=workers)
+        sequences = motchallenge.load_split(
+            split_dir, check_images=False, load_det=False, load_gt=read_mot_gt, workers=workers
+        )
+        if not read_mot_gt:
+            for seq in sequences:
+                if not (seq.root / "gt" / "gt.txt").is_file():
+                    raise FileNotFoundError(f"sequence {seq.name} has no gt/gt.txt: cannot score it")
+        return sequences
     if benchmark in ("davis17", "synth_vos"):
         from zoo.tasks.vos import load_davis_annotations
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zoo.core.boxes import mot_to_xyxy, xyxy_to_mot
-from zoo.core.video import read_image
 from zoo.data.formats import motchallenge
 from zoo.data.types import MOTRows, MOTSequence
 from zoo.metrics import mot as mot_metrics
@@ -194,6 +194,8 @@ def _rows(
 def _track_online(
     tracker: Any, seq: MOTSequence, dets: list[Detections], bar: Progress
 ) -> tuple[MOTRows, float, int]:
+    from zoo.core.video import read_image  # OpenCV: only running a tracker reads frames, re-scoring does not
+
     watch = Stopwatch()
     needs_frames = bool(getattr(tracker, "needs_frames", True))
     with watch:
@@ -384,7 +386,8 @@ def score_results(
 
     Args:
         results_dir: the tracker's result folder (TrackEval's ``<tracker>/data`` layout is also found).
-        sequences: sequences with ground truth (``load_split(..., check_images=False)`` needs no images).
+        sequences: sequences with ground truth (``load_split(..., check_images=False)`` needs no images;
+            a sequence whose ``gt`` is None has its ``gt/gt.txt`` read by the worker scoring it).
         out_dir: where ``results.json`` goes (None: not written).
         benchmark, split, meta, write_json, progress: as :func:`run_benchmark`.
 
@@ -397,13 +400,15 @@ def score_results(
     folder = Path(results_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"results folder {folder} not found")
-    missing_gt = [s.name for s in sequences if s.gt is None]
+    missing_gt = [s.name for s in sequences if s.gt is None and not (s.root / "gt" / "gt.txt").is_file()]
     if missing_gt:
         raise FileNotFoundError(f"sequence {missing_gt[0]} has no gt/gt.txt: cannot score it")
     paths = [find_result_file(folder, s.name) for s in sequences]  # fail before any work
 
     def run_one(index: int, seq: MOTSequence, bar: Progress) -> SequenceRecord:
         bar.sequence(seq.name, 1)
+        if seq.gt is None:  # loaded with read_mot_gt=False: parse it here, in the worker that scores it
+            seq = replace(seq, gt=motchallenge.read_mot_file(seq.root / "gt" / "gt.txt", "gt", seq.info))
         rows = motchallenge.read_mot_file(paths[index], "results", seq.info)
         payload, per_seq = _score(seq, rows, metric_name)
         bar.advance()

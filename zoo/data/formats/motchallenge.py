@@ -19,6 +19,9 @@ MOT15-style 10-column gt carries no class/visibility (its columns 8-10 are world
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+from collections import OrderedDict
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +34,7 @@ from zoo.data.formats._text import (
     check_integral,
     fail_first,
     format_rows,
+    read_bytes,
     read_name_list,
     read_table,
     read_text,
@@ -184,7 +188,37 @@ def read_mot_file(path: str | Path, kind: MOTKind, seq_info: SeqInfo | None = No
     if kind not in _COLUMNS:
         raise ValueError(f"kind must be 'gt', 'det' or 'results', got {kind!r}")
     path = Path(path)
-    table = read_table(path, columns=_COLUMNS[kind], what=f"MOT {kind} file")
+    what = f"MOT {kind} file"
+    data = read_bytes(path, what)
+    # MOT17 ships every sequence's gt.txt three times (one folder per public detector): identical bytes
+    # parse to identical rows, so they are parsed and validated once per process.
+    key = (hashlib.blake2b(data, digest_size=16).digest(), kind, None if seq_info is None else seq_info.seq_length)
+    cached = _PARSED.get(key)
+    if cached is not None:
+        _PARSED.move_to_end(key)
+        return _copy_rows(cached)
+    rows = _parse_mot_rows(path, read_table(path, columns=_COLUMNS[kind], what=what, data=data), kind, seq_info)
+    _remember(key, rows)
+    return _copy_rows(rows)
+
+
+# Parsed files by (content digest, kind, seqLength), least recently used first, bounded in rows.
+_PARSED: OrderedDict[tuple[bytes, str, int | None], MOTRows] = OrderedDict()
+_PARSED_MAX_ROWS = 2_000_000  # about 160 MB of arrays
+
+
+def _remember(key: tuple[bytes, str, int | None], rows: MOTRows) -> None:
+    _PARSED[key] = rows
+    while len(_PARSED) > 1 and sum(len(r) for r in _PARSED.values()) > _PARSED_MAX_ROWS:
+        _PARSED.popitem(last=False)
+
+
+def _copy_rows(rows: MOTRows) -> MOTRows:
+    """A private copy (callers may edit their arrays in place)."""
+    return MOTRows(**{f.name: getattr(rows, f.name).copy() for f in dataclasses.fields(rows)})
+
+
+def _parse_mot_rows(path: Path, table: Table, kind: MOTKind, seq_info: SeqInfo | None) -> MOTRows:
     n = len(table)
     if n == 0:
         return MOTRows.empty()

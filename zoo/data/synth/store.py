@@ -34,6 +34,7 @@ from zoo.core.video import write_image
 from zoo.data.formats.davis import write_imageset, write_palette_mask
 from zoo.data.formats.got10k import write_groundtruth, write_labels, write_list, write_meta_info
 from zoo.data.formats.motchallenge import write_mot_file, write_seqinfo, write_seqmap
+from zoo.data.provenance import generated_by  # noqa: F401 - re-exported (zoo.data.synth.generated_by)
 from zoo.data.synth.config import GENERATOR_VERSION, PRESETS, SynthConfig
 from zoo.data.synth.mot import MOTScene, detection_rows, gt_rows, render_mot, simulate_mot
 from zoo.data.synth.sot import render_sot
@@ -196,25 +197,6 @@ def content_hash(folder: str | Path) -> str:
         digest.update(rel.encode() + b"\0")
         digest.update((folder / rel).read_bytes())
     return digest.hexdigest()
-
-
-def generated_by(path: str | Path, levels: int = 6) -> str | None:
-    """``ZooSynth 1.5 (preset default, seed 0)`` when ``path`` (a sequence folder or a frame) lies in a
-    generated dataset, read from the ``manifest.json`` at most ``levels`` folders above it; None elsewhere
-    (real benchmarks). Scores on two generator versions are not comparable: results and model cards say
-    which one they were measured on."""
-    for folder in list(Path(path).parents)[:levels]:
-        manifest = folder / "manifest.json"
-        if not manifest.is_file():
-            continue
-        try:
-            doc = json.loads(manifest.read_text())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(doc, dict) or "generator_version" not in doc:
-            return None
-        return f"ZooSynth {doc['generator_version']} (preset {doc.get('preset')}, seed {doc.get('seed')})"
-    return None
 
 
 def _manifest_ok(folder: Path, expected: str, verify: bool) -> bool:
