@@ -152,3 +152,27 @@ def test_bad_arguments():
         linear_assignment(np.zeros((2, 2)), 0.5, gate="before")
     with pytest.raises(ValueError, match="thresh"):
         linear_assignment(np.zeros((2, 2)), float("nan"))
+
+
+def test_raw_solver_is_scipys_without_importing_scipy_optimize():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from zoo.core.assignment import linear_sum_assignment as lsa\n"
+        "r, c = lsa(np.array([[4.0, 1.0, 3.0], [2.0, 0.0, 5.0], [3.0, 2.0, 2.0]]))\n"
+        "assert r.tolist() == [0, 1, 2] and c.tolist() == [1, 0, 2], (r, c)\n"
+        "assert 'scipy.optimize' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    from scipy.optimize import linear_sum_assignment as scipy_lsa
+
+    from zoo.core.assignment import linear_sum_assignment
+
+    rng = np.random.default_rng(0)
+    for shape in [(5, 5), (3, 7), (8, 2)]:
+        cost = rng.integers(0, 3, shape).astype(float)  # many ties: the same tie-breaking is required
+        for maximize in (False, True):
+            ours, theirs = linear_sum_assignment(cost, maximize), scipy_lsa(cost, maximize=maximize)
+            assert all(np.array_equal(x, y) for x, y in zip(ours, theirs, strict=True))

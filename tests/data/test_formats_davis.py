@@ -161,3 +161,60 @@ def test_load_davis_errors(tmp_path):
         load_davis(root, sequences=["nope"])
     with pytest.raises(FormatError, match="DAVIS root not found"):
         load_davis(tmp_path / "zzz")
+
+
+def _png_bytes(labels: np.ndarray, filters: list[int]) -> bytes:
+    """A palette PNG written by hand with the given row filters (only 0 = None and 1 = Sub here)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
+
+    h, w = labels.shape
+    raw = b""
+    for y in range(h):
+        row = labels[y].astype(np.int64)
+        if filters[y] == 1:
+            row = (row - np.concatenate([[0], row[:-1]])) % 256
+        raw += bytes([filters[y]]) + row.astype(np.uint8).tobytes()
+    palette = bytes(np.repeat(np.arange(256, dtype=np.uint8), 3))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
+            + chunk(b"PLTE", palette) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_fast_palette_decoder_equals_pillow(tmp_path):
+    from zoo.data.formats.davis import _plain_palette_png
+
+    rng = np.random.default_rng(0)
+    for shape in [(1, 1), (7, 13), (480, 854)]:
+        labels = rng.choice(np.array([0, 1, 2, 3, 255], np.uint8), size=shape)
+        path = write_palette_mask(tmp_path / f"m{shape[0]}.png", labels)
+        fast = _plain_palette_png(path.read_bytes())
+        assert fast is not None and fast.dtype == np.uint8  # Pillow writes filter-0 palette rows
+        np.testing.assert_array_equal(fast, np.asarray(Image.open(path)))
+        np.testing.assert_array_equal(read_palette_mask(path), labels)
+        np.testing.assert_array_equal(read_palette_mask(path, merge_objects=True),
+                                      np.where((labels > 0) & (labels < 255), 1, labels))
+    labels = rng.integers(0, 4, (6, 9)).astype(np.uint8)
+    sub = tmp_path / "sub.png"
+    sub.write_bytes(_png_bytes(labels, [0, 1, 0, 1, 1, 0]))
+    assert _plain_palette_png(sub.read_bytes()) is None  # a filtered row: Pillow decodes the file
+    np.testing.assert_array_equal(read_palette_mask(sub), labels)
+    plain = _png_bytes(labels, [0] * 6)
+    np.testing.assert_array_equal(_plain_palette_png(plain), labels)
+    corrupt = bytearray(plain)
+    corrupt[-20] ^= 0xFF  # inside the IDAT data: the CRC no longer matches
+    assert _plain_palette_png(bytes(corrupt)) is None
+    import zlib
+
+    import zoo.data.formats.davis as D
+
+    big = write_palette_mask(tmp_path / "big.png", rng.integers(0, 5, (480, 854)).astype(np.uint8))
+    with pytest.MonkeyPatch.context() as mp:  # without isal: the same labels through zlib
+        mp.setattr(D, "_inflate", zlib.decompress)
+        np.testing.assert_array_equal(_plain_palette_png(big.read_bytes()), np.asarray(Image.open(big)))
+    grey = tmp_path / "grey.png"
+    Image.fromarray(np.where(labels > 0, 255, 0).astype(np.uint8)).save(grey)
+    assert _plain_palette_png(grey.read_bytes()) is None
+    np.testing.assert_array_equal(read_palette_mask(grey), (labels > 0).astype(np.uint8))

@@ -371,3 +371,37 @@ def test_dancetrack_eight_digit_frames(tmp_path):
     (seq / "img1" / "00000002.jpg").unlink()
     with pytest.raises(FormatError, match="00000002.jpg.*missing image"):
         load_sequence(seq)
+
+
+def test_identical_files_are_parsed_once_and_callers_get_private_copies(tmp_path, monkeypatch):
+    import zoo.data.formats.motchallenge as M
+
+    body = rows_text(GT_ROWS)
+    a, b = text(tmp_path / "a" / "gt.txt", body), text(tmp_path / "b" / "gt.txt", body)
+    monkeypatch.setattr(M, "_PARSED", type(M._PARSED)())
+    parsed = []
+    real = M._parse_mot_rows
+    monkeypatch.setattr(M, "_parse_mot_rows", lambda *args: parsed.append(args[0]) or real(*args))
+    first, second = read_mot_file(a, "gt"), read_mot_file(b, "gt")
+    assert parsed == [a]  # the second file's bytes were seen before
+    for field in ("frames", "ids", "boxes", "scores", "classes", "visibility"):
+        np.testing.assert_array_equal(getattr(first, field), getattr(second, field))
+    first.boxes[:] = -1  # a caller editing its rows in place never reaches the memo or the other copy
+    assert (read_mot_file(b, "gt").boxes != -1).all() and (second.boxes != -1).all()
+    read_mot_file(a, "results")  # another kind, another parse and validation
+    info = SeqInfo("S", "img1", 30.0, 1, 64, 48, ".jpg")
+    with pytest.raises(FormatError, match="beyond seqLength=1"):  # seqLength is part of the key
+        read_mot_file(b, "gt", info)
+    changed = text(tmp_path / "c" / "gt.txt", body.replace(",", ", ", 1))
+    read_mot_file(changed, "gt")
+    assert parsed.count(changed) == 1
+
+
+def test_memo_is_bounded(tmp_path, monkeypatch):
+    import zoo.data.formats.motchallenge as M
+
+    monkeypatch.setattr(M, "_PARSED", type(M._PARSED)())
+    monkeypatch.setattr(M, "_PARSED_MAX_ROWS", 2)
+    for i in range(4):
+        read_mot_file(text(tmp_path / f"{i}.txt", f"{i + 1},1,1,1,2,2,1\n"), "results")
+    assert len(M._PARSED) == 2
