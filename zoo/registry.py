@@ -73,6 +73,7 @@ BUILTIN_CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("finetrack", "mot", "method", "zoo.methods.finetrack", "finetrack"),
     CatalogueEntry("kfe_iff", "mot", "method", "zoo.methods.kfe_iff", "kfe_iff"),
     CatalogueEntry("sushi", "mot", "method", "zoo.methods.kfe_iff", "sushi"),
+    CatalogueEntry("dmp", "vos", "method", "zoo.methods.dmp", "dmp"),
 )
 _BUILTIN_BY_NAME = {entry.name: entry for entry in BUILTIN_CATALOGUE}
 _BUILTIN_MODULES: tuple[str, ...] = tuple(dict.fromkeys(entry.module for entry in BUILTIN_CATALOGUE))

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zoo.core.backbones import create_timm_model
+
 __all__ = ["FAFPN", "FlowAlignment", "TimmTrunk", "conv_bn_relu", "flow_warp"]
 
 #: Strides of C2..C5, the levels FAFPN fuses.
@@ -143,22 +145,9 @@ class TimmTrunk(nn.Module):
 
     def __init__(self, name: str, pretrained: bool = False) -> None:
         super().__init__()
-        import timm
-
-        try:
-            self.body = timm.create_model(name, features_only=True, pretrained=pretrained)
-        except RuntimeError as error:
-            if "Unknown model" in str(error):
-                raise ValueError(f"unknown timm model {name!r} for the FineTrack trunk: {error}") from None
-            raise
-        except (OSError, ValueError) as error:
-            if not pretrained:
-                raise
-            raise RuntimeError(
-                f"cannot load pretrained weights for timm model {name!r} ({type(error).__name__}: {error}). "
-                "The weights come from the Hugging Face Hub: go online once to cache them, point HF_HOME at "
-                "a cache holding them, or set pretrained=false (model.pretrained=false) to start from scratch."
-            ) from None
+        self.body = create_timm_model(
+            name, pretrained=pretrained, what="the FineTrack trunk", features_only=True
+        )
         reductions = list(self.body.feature_info.reduction())
         missing = [s for s in PYRAMID_STRIDES if s not in reductions]
         if missing:

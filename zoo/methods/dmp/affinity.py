@@ -1,0 +1,174 @@
+"""Local-window affinity and label propagation: ``A_ij = softmax_j <q_i, k_j> / tau`` over the candidates j
+a restriction allows, ``y_hat_i = sum_j A_ij v_j``.
+
+Queries are the feature cells of one frame, candidates the cells of several reference frames; a candidate is
+in query i's window when it lies within ``radius`` cells of i along both axes (a square window, the MAST/CRW
+"spatial radius mask"). A branch of DMP's bidirectional prediction is a further restriction of that window
+(same cluster; backward-predicted region). Rows a restriction leaves empty fall back to the plain window, so
+no query ever has zero candidates (softmax over nothing would be NaN).
+
+Shapes: query (Nq, C), keys (Nc, C), values (Nc, V), cell coordinates (N, 2) int64 ``(y, x)``. Work is done
+in chunks of query rows so memory is O(chunk x Nc), never O(Nq x Nc) at inference sizes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import torch
+
+__all__ = [
+    "Restriction",
+    "Window",
+    "backward_restriction",
+    "backward_topk",
+    "cluster_restriction",
+    "grid_coords",
+    "propagate",
+    "window_restriction",
+]
+
+#: ``allowed(q0, q1)`` -> (q1 - q0, Nc) bool: which candidates query rows q0..q1-1 may attend to.
+Restriction = Callable[[int, int], torch.Tensor]
+
+
+def grid_coords(h: int, w: int, frames: int = 1, device: torch.device | str | None = None) -> torch.Tensor:
+    """(frames * h * w, 2) int64 ``(y, x)`` of every cell of ``frames`` stacked h x w grids (row-major)."""
+    ys, xs = torch.meshgrid(torch.arange(h, device=device), torch.arange(w, device=device), indexing="ij")
+    one = torch.stack([ys.reshape(-1), xs.reshape(-1)], dim=1)
+    return one.repeat(frames, 1)
+
+
+@functools.lru_cache(maxsize=8)
+def _single_window(h: int, w: int, radius: int, device: str) -> torch.Tensor:
+    c = grid_coords(h, w, device=device)
+    single = torch.zeros(h * w, h * w, dtype=torch.bool, device=device)
+    for i0 in range(0, h * w, 1024):  # blocks keep the int64 difference tensor small
+        d = (c[i0 : i0 + 1024, None, :] - c[None, :, :]).abs()
+        single[i0 : i0 + 1024] = (d[..., 0] <= radius) & (d[..., 1] <= radius)
+    return single
+
+
+class Window:
+    """The square window: candidates within ``radius`` cells of the query along y and x (Chebyshev
+    distance), on ``frames`` reference frames of the query's own h x w grid.
+
+    The (h*w, h*w) mask of one frame is built once and tiled per block of query rows, so a call costs
+    O(rows x frames x h*w) and nothing is recomputed per branch. Being symmetric, the same mask gives each
+    candidate's window over the queries (:func:`backward_topk`).
+    """
+
+    def __init__(
+        self, h: int, w: int, frames: int, radius: int, device: torch.device | str | None = None
+    ) -> None:
+        self.single = _single_window(h, w, int(radius), str(torch.device(device or "cpu")))
+        self.frames = int(frames)
+        self.cells = h * w
+
+    def __call__(self, q0: int, q1: int) -> torch.Tensor:
+        return self.single[q0:q1].repeat(1, self.frames)
+
+    def of_candidates(self, c0: int, c1: int) -> torch.Tensor:
+        """(c1 - c0, Nq) bool: the queries within reach of candidates c0..c1-1."""
+        return self.single[torch.arange(c0, c1, device=self.single.device) % self.cells]
+
+
+def window_restriction(
+    h: int, w: int, frames: int, radius: int, device: torch.device | str | None = None
+) -> Window:
+    """The plain window over ``frames`` reference grids of size h x w (see :class:`Window`)."""
+    return Window(h, w, frames, radius, device)
+
+
+def _or_base(mask: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+    """``mask & base``, with rows left empty replaced by ``base`` (the plain window)."""
+    m = mask & base
+    empty = ~m.any(dim=1)
+    if empty.any():
+        m[empty] = base[empty]
+    return m
+
+
+def cluster_restriction(base: Restriction, q_cluster: torch.Tensor, c_cluster: torch.Tensor) -> Restriction:
+    """The window limited to candidates in the query's own region cluster ((Nq,) and (Nc,) int ids)."""
+
+    def allowed(q0: int, q1: int) -> torch.Tensor:
+        return _or_base(q_cluster[q0:q1, None] == c_cluster[None, :], base(q0, q1))
+
+    return allowed
+
+
+@torch.no_grad()
+def backward_topk(
+    query: torch.Tensor, keys: torch.Tensor, window: Window, k: int, chunk: int = 4096
+) -> torch.Tensor:
+    """Backward prediction: for every candidate cell j, the ``k`` query cells it matches best within its own
+    window (the region j is predicted to move to), by ``<k_j, q_i>``.
+
+    Returns:
+        (Nc, k) int64 query indices, -1 where the window holds fewer than ``k`` queries.
+    """
+    nq, nc = query.shape[0], keys.shape[0]
+    k = min(int(k), nq)
+    out = torch.full((nc, k), -1, dtype=torch.long, device=query.device)
+    for c0 in range(0, nc, chunk):
+        c1 = min(nc, c0 + chunk)
+        logits = (keys[c0:c1] @ query.T).masked_fill(~window.of_candidates(c0, c1), float("-inf"))
+        vals, idx = logits.topk(k, dim=1)
+        out[c0:c1] = torch.where(torch.isfinite(vals), idx, torch.full_like(idx, -1))
+    return out
+
+
+def backward_restriction(base: Restriction, backward: torch.Tensor, num_candidates: int) -> Restriction:
+    """The window limited to candidates whose backward prediction (:func:`backward_topk`, (Nc, k)) contains
+    the query: query i may attend to j only if j, predicted backward, lands on i (a cycle-consistent pair)."""
+    cols = torch.arange(num_candidates, device=backward.device)[:, None].expand_as(backward)
+
+    def allowed(q0: int, q1: int) -> torch.Tensor:
+        keep = (backward >= q0) & (backward < q1)
+        mask = torch.zeros(q1 - q0, num_candidates, dtype=torch.bool, device=backward.device)
+        mask[backward[keep] - q0, cols[keep]] = True
+        return _or_base(mask, base(q0, q1))
+
+    return allowed
+
+
+def propagate(
+    query: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    allowed: Restriction,
+    *,
+    temperature: float = 1.0,
+    topk: int | None = None,
+    chunk: int | None = None,
+) -> torch.Tensor:
+    """Affinity-weighted reconstruction ``y_hat_i = sum_j softmax_j(<q_i, k_j> / tau) v_j``.
+
+    Args:
+        query: (Nq, C) query cell features.
+        keys: (Nc, C) candidate cell features (all reference frames stacked).
+        values: (Nc, V) what the candidates carry (colour channels, label probabilities).
+        allowed: the candidates each query may use (every row must allow at least one).
+        temperature: tau (1 at training, as ``softmax <q, k>``; 0.07 at inference).
+        topk: keep only the k largest logits of each row before the softmax (inference: 10); None = all.
+        chunk: query rows per block (None = all at once; training sizes).
+
+    Returns:
+        (Nq, V) reconstruction, differentiable in query, keys and values.
+    """
+    nq = query.shape[0]
+    chunk = nq if chunk is None else max(1, int(chunk))
+    outs = []
+    for q0 in range(0, nq, chunk):
+        q1 = min(nq, q0 + chunk)
+        logits = (query[q0:q1] @ keys.T) / temperature
+        logits = logits.masked_fill(~allowed(q0, q1), float("-inf"))
+        if topk is not None and topk < logits.shape[1]:
+            vals, idx = logits.topk(int(topk), dim=1)
+            weights = torch.softmax(vals, dim=1)
+            outs.append(torch.einsum("nk,nkv->nv", weights, values[idx]))
+        else:
+            outs.append(torch.softmax(logits, dim=1) @ values)
+    return torch.cat(outs, dim=0)
