@@ -28,6 +28,7 @@ REAL = {
     "lasot": "full_occlusion.txt",
     "otb": "groundtruth_rect.txt",
     "trackingnet": "anno",
+    "videos": ".mp4",  # a folder of the user's own videos (training only)
 }
 SYNTH = ("synth_mot", "synth_vos", "synth_sot")
 

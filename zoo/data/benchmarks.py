@@ -26,17 +26,25 @@ class Benchmark:
         task: ``mot``, ``vos`` or ``sot``.
         layout: the directory layout, in words, for error messages.
         synth: ZooSynth task folder (``mot``/``vos``/``sot``) for the synthetic benchmarks, else None.
+        train_only: unlabelled training data without an evaluation split (``videos``, ``folder``).
     """
 
     name: str
     task: Task
     layout: str
     synth: str | None = None
+    train_only: bool = False
 
 
 _MOT_LAYOUT = (
     "<root>/<split>/<seq>/{seqinfo.ini, img1/000001.jpg..., gt/gt.txt, det/det.txt} with <split> e.g. "
     "train, test (DanceTrack also val)"
+)
+# zoo.data.video_folder.LAYOUT, spelled out here to keep this table free of OpenCV imports
+_VIDEOS_LAYOUT = (
+    "<root>/<name>{.mp4,.avi,.mov,.mkv,.webm,.gif} video files and/or "
+    "<root>/<video>/<frames>{.jpg,.jpeg,.png} folders of frames (unlabelled, training only; at least 2 "
+    "frames a video)"
 )
 BENCHMARKS: dict[str, Benchmark] = {
     b.name: b
@@ -52,7 +60,9 @@ BENCHMARKS: dict[str, Benchmark] = {
             "<root>/<split file> listing clip folders <clip>/00001.png... with "
             "joint_positions.mat (JHMDB keypoints; split file e.g. val_list.txt)",
         ),
-        Benchmark("folder", "vos", "<root>/<video>/<frames>.jpg: one folder of frames a video (unlabelled)"),
+        # a folder of the user's own videos (files and/or frame folders); ``folder`` is its older name
+        Benchmark("videos", "vos", _VIDEOS_LAYOUT, train_only=True),
+        Benchmark("folder", "vos", _VIDEOS_LAYOUT, train_only=True),
         Benchmark("synth_vos", "vos", "a ZooSynth folder: " + davis.LAYOUT, synth="vos"),
         Benchmark("got10k", "sot", got10k.LAYOUT),
         Benchmark("lasot", "sot", lasot.LAYOUT),
@@ -75,8 +85,10 @@ def synth_benchmark_root(benchmark: str, preset: str = "default", synth_root: st
     """
     bench = BENCHMARKS.get(benchmark)
     if bench is None or bench.synth is None:
-        raise ValueError(f"{benchmark!r} is not a ZooSynth benchmark; those are "
-                         f"{sorted(n for n, b in BENCHMARKS.items() if b.synth)}")
+        raise ValueError(
+            f"{benchmark!r} is not a ZooSynth benchmark; those are "
+            f"{sorted(n for n, b in BENCHMARKS.items() if b.synth)}"
+        )
     from zoo.data.synth import ensure_synth
 
     return Path(ensure_synth(preset, root=synth_root, seed=SYNTH_SEED)) / bench.synth

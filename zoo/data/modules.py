@@ -8,7 +8,8 @@ balanced by frame count).
 
 Roots: ``root=None`` uses ZooSynth (generated on first use by ``zoo.data.synth.ensure_synth``); a real
 benchmark root is checked at construction and a missing or wrong one raises ``FileNotFoundError`` that
-names the directory layout the benchmark needs.
+names the directory layout the benchmark needs. ``VideoDataModule`` can take its training clips from a second
+root (``train_root`` / ``train_benchmark``, e.g. a folder of the user's own videos), checked the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import lightning as L
 from zoo.data.benchmarks import BENCHMARKS, Benchmark, Task, synth_benchmark_root
 from zoo.data.datasets import MOTGroupDataset, SOTPairDataset, VideoClipDataset, collate
 from zoo.data.formats import davis, got10k, jhmdb, lasot, motchallenge, otb, trackingnet
-from zoo.data.formats.errors import FormatError
 from zoo.data.samplers import (
     EvenBatches,
     ResumableDataLoader,
@@ -34,6 +34,7 @@ from zoo.data.samplers import (
 )
 from zoo.data.transforms import photometric_transform, train_transform
 from zoo.data.types import MOTSequence, SOTSequence, VOSSequence
+from zoo.data.video_folder import has_sources, load_video_folder
 
 _MOT17_COPY = re.compile(r"^(MOT17-[0-9]+)-(DPM|FRCNN|SDP)$")
 
@@ -113,11 +114,18 @@ class _TrackingDataModule(L.LightningDataModule):
             self._root = synth_benchmark_root(self.bench.name, self.synth_preset, self.synth_root)
         return self._root
 
+    #: the config key of this module's root, for error messages
+    _root_key = "data.root"
+
     def _missing(self, path: Path, what: str) -> FileNotFoundError:
+        hint = (
+            f" (or set $ZOO_DATASETS to the folder holding {self.benchmark}/)"
+            if self._root_key == "data.root"
+            else ""
+        )
         return FileNotFoundError(
             f"{self.benchmark}: {what} {path} not found. Expected layout: {self.bench.layout}. "
-            f"Point data.root at the benchmark folder (or set $ZOO_DATASETS to the folder holding "
-            f"{self.benchmark}/)."
+            f"Point {self._root_key} at the benchmark folder{hint}."
         )
 
     def _split_path(self, root: Path, split: str) -> Path:
@@ -366,21 +374,39 @@ class MOTDataModule(_TrackingDataModule):
 
 
 # ----------------------------------------------------------------------------------------------- video
+#: benchmarks a VideoDataModule trains on (``train_benchmark``); ``jhmdb`` is evaluation only
+TRAIN_BENCHMARKS = ("videos", "folder", "davis17", "synth_vos")
+
+
 class VideoDataModule(_TrackingDataModule):
     """Self-supervised video: unlabelled clips with a frame-gap schedule for training; first-frame-annotated
     sequences (DAVIS masks, JHMDB keypoints) for evaluation.
 
+    Training reads frames only (no annotation file is opened, not even a mask header: DAVIS-layout splits
+    through :func:`~zoo.data.formats.davis.load_davis_frames`), and :class:`VideoClipDataset` samples carry
+    no label. Training clips can come from another source than evaluation (``train_root`` /
+    ``train_benchmark``; the paper setting trains on YouTube-VOS frames and evaluates on DAVIS-2017 val).
+
     Args:
         root: benchmark folder; None for ZooSynth.
         benchmark: ``davis17``, ``jhmdb`` (evaluation only; ``val_split`` is the split file, relative to
-            root), ``folder`` (training only: one sub-folder of frames a video) or ``synth_vos``.
-        train_split, val_split: DAVIS ImageSets split names (``train``/``val``).
+            root), ``videos`` (training only: a folder of video files and/or frame folders, see
+            :mod:`zoo.data.video_folder`; ``folder`` is its older name) or ``synth_vos``.
+        train_root, train_benchmark: where training clips come from (``train_benchmark`` one of
+            :data:`TRAIN_BENCHMARKS`); None: ``root`` / ``benchmark``. With only ``train_benchmark`` given,
+            ``synth_vos`` trains on ZooSynth and any other needs ``train_root``. ``eval_sequences`` always
+            come from ``root`` / ``benchmark``.
+        train_split, val_split: DAVIS ImageSets split names (``train``/``val``); the training source uses
+            ``train_split`` (``train`` when null). A videos folder has no splits: ``train_split`` is only a
+            label and ``val_split`` is ignored (None).
         clip_len: T, frames per training clip.
         gaps, gap_probs: frame-gap schedule (MAST: {2, 5, 8} with 0.4/0.4/0.2).
         image_size: training crop size [H, W] (random resized crop covering ``crop_scale`` of the frame).
         batch_size: clips per batch.
         normalize: ImageNet normalisation (default False: raw RGB in [0, 1], as DMP converts to Lab).
         year, resolution: DAVIS ImageSets year and image resolution folder.
+        frame_cache: folder for the frames decoded from video files (None: ``<videos root>/.zoo_frames``;
+            see :func:`zoo.data.video_folder.frame_cache_dir`).
         sampler, seed, num_workers, synth_preset, synth_root, even_batches: as for ``MOTDataModule``.
     """
 
@@ -392,6 +418,8 @@ class VideoDataModule(_TrackingDataModule):
         benchmark: str = "synth_vos",
         train_split: str | None = "train",
         val_split: str | None = "val",
+        train_root: str | None = None,
+        train_benchmark: str | None = None,
         clip_len: int = 8,
         gaps: Sequence[int] = (2, 5, 8),
         gap_probs: Sequence[float] = (0.4, 0.4, 0.2),
@@ -405,6 +433,7 @@ class VideoDataModule(_TrackingDataModule):
         color_jitter: float = 0.0,
         year: str = "2017",
         resolution: str = "480p",
+        frame_cache: str | None = None,
         synth_preset: str = "default",
         synth_root: str | None = None,
         pin_memory: bool = False,
@@ -424,6 +453,8 @@ class VideoDataModule(_TrackingDataModule):
             persistent_workers=persistent_workers,
             even_batches=even_batches,
         )
+        if self.bench.train_only:
+            self.val_split = None  # nothing to evaluate on (the default "val" would name a missing split)
         self.clip_len = int(clip_len)
         self.gaps = tuple(int(g) for g in _plain(gaps))
         self.gap_probs = tuple(float(p) for p in _plain(gap_probs))
@@ -433,8 +464,53 @@ class VideoDataModule(_TrackingDataModule):
         self.normalize = normalize
         self.hflip, self.color_jitter = float(hflip), float(color_jitter)
         self.year, self.resolution = str(year), str(resolution)
+        self.frame_cache = frame_cache
         self._train_ds: VideoClipDataset | None = None
+        # the evaluation root is checked first; a separate training source checks its own at construction
+        self._own_training = train_root is None and train_benchmark in (None, benchmark)
         self._check_roots()
+        self.train_source: VideoDataModule = (
+            self if self._own_training else self._make_train_source(train_root, train_benchmark)
+        )
+
+    def _make_train_source(self, train_root: str | None, train_benchmark: str | None) -> VideoDataModule:
+        name = self.benchmark if train_benchmark is None else str(train_benchmark)
+        if name not in TRAIN_BENCHMARKS:
+            raise ValueError(
+                f"train_benchmark {name!r} cannot give training clips; choose one of {TRAIN_BENCHMARKS}"
+            )
+        if train_root is None and BENCHMARKS[name].synth is None:
+            raise ValueError(
+                f"train_benchmark {name!r} needs data.train_root=/path/to/{name} (expected layout: "
+                f"{BENCHMARKS[name].layout})"
+            )
+        return _TrainSource(
+            root=train_root,
+            benchmark=name,
+            train_split=self.train_split or "train",
+            val_split=None,
+            year=self.year,
+            resolution=self.resolution,
+            frame_cache=self.frame_cache,
+            synth_preset=self.synth_preset,
+            synth_root=None if self.synth_root is None else str(self.synth_root),
+        )
+
+    # -- roots ---------------------------------------------------------------------------------------------
+    def _check_roots(self) -> None:
+        if self._root is None:
+            return
+        if self.bench.train_only:
+            self._check_root(self._root, self._train_split())
+            return
+        own_train = self.train_split if self._own_training and self.benchmark != "jhmdb" else None
+        for split in dict.fromkeys(s for s in (self.val_split, own_train) if s is not None):
+            self._check_root(self._root, split)
+
+    def _check_root(self, root: Path, split: str) -> None:
+        super()._check_root(root, split)
+        if self.bench.train_only and not has_sources(root):
+            raise self._missing(root, "video files or frame folders in")
 
     def _split_path(self, root: Path, split: str) -> Path:
         if self.benchmark in ("davis17", "synth_vos"):
@@ -443,20 +519,54 @@ class VideoDataModule(_TrackingDataModule):
             return Path(split) if Path(split).is_absolute() else root / split
         return root
 
+    def _train_split(self) -> str:
+        if self.bench.train_only:
+            return self.train_split or "train"  # a label only: a videos folder has no splits
+        return super()._train_split()
+
+    def prepare_data(self) -> None:
+        """Generate ZooSynth and decode video files into the frame cache, once per node (Lightning calls this
+        on local rank 0 only; the other ranks then find the cache filled)."""
+        super().prepare_data()
+        if self.train_source is not self:
+            self.train_source.prepare_data()
+        elif self.bench.train_only:
+            self.train_sequences()
+
+    # -- sequences -----------------------------------------------------------------------------------------
     def _load(self, split: str) -> list[VOSSequence]:
+        if self.bench.train_only:
+            return load_video_folder(self.root, frame_cache=self.frame_cache)
         if self.benchmark == "jhmdb":
             return jhmdb.load_jhmdb(self.root, self._split_path(self.root, split))
-        if self.benchmark == "folder":
-            from zoo.core.video import list_frames
-
-            root = self.root
-            vids = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name)
-            out = [VOSSequence(p.name, list_frames(p)) for p in vids]
-            out = [v for v in out if len(v) > 0]
-            if not out:
-                raise FormatError(root, f"no frame folders; expected {self.bench.layout}")
-            return out
         return davis.load_davis(self.root, split, year=self.year, resolution=self.resolution)
+
+    def eval_sequences(self, split: str | None = None) -> list[VOSSequence]:
+        if self.bench.train_only:
+            raise ValueError(
+                f"{self.benchmark} is training only (unlabelled videos, no evaluation split): evaluate on a "
+                f"benchmark and train on these videos, e.g. data=davis17 data.train_root={self._root} "
+                "data.train_benchmark=videos"
+            )
+        return super().eval_sequences(split)
+
+    def train_sequences(self) -> list[VOSSequence]:
+        """The training sequences of ``train_source``, frames only (no annotation file is opened)."""
+        if self.train_source is not self:
+            return self.train_source.train_sequences()
+        if self.benchmark == "jhmdb":
+            raise ValueError(
+                "jhmdb is evaluation only: train on other videos with data.train_root=DIR "
+                "data.train_benchmark=videos (or davis17, synth_vos)"
+            )
+        split = self._train_split()
+        if self.bench.train_only:
+            return self.sequences(split)
+        key = f"{split}#frames"  # not the annotated sequences(split) of the same split
+        if key not in self._cache:
+            self._check_root(self.root, split)
+            self._cache[key] = davis.load_davis_frames(self.root, split, self.year, self.resolution)
+        return self._cache[key]
 
     def train_dataset(self) -> VideoClipDataset:
         if self._train_ds is None:
@@ -470,7 +580,7 @@ class VideoDataModule(_TrackingDataModule):
                 min_visibility=0.0,
             )
             self._train_ds = VideoClipDataset(
-                self.sequences(self._train_split()),
+                self.train_sequences(),
                 self.clip_len,
                 tf,
                 gaps=self.gaps,
@@ -488,6 +598,13 @@ class VideoDataModule(_TrackingDataModule):
             [len(ds)], 1, groups_per_batch=self.batch_size, seed=self.seed, even_batches=self.even_batches
         )
         return self._loader(ds, sampler)
+
+
+class _TrainSource(VideoDataModule):
+    """The training side of a :class:`VideoDataModule` whose clips come from ``data.train_root`` /
+    ``data.train_benchmark`` (its root errors name that key)."""
+
+    _root_key = "data.train_root"
 
 
 # ------------------------------------------------------------------------------------------------- SOT
@@ -639,5 +756,6 @@ __all__ = [
     "Benchmark",
     "MOTDataModule",
     "SOTDataModule",
+    "TRAIN_BENCHMARKS",
     "VideoDataModule",
 ]

@@ -28,6 +28,7 @@ from zoo.data.types import VOSSequence
 __all__ = [
     "DAVIS_PALETTE",
     "load_davis",
+    "load_davis_frames",
     "read_imageset",
     "read_palette_mask",
     "write_imageset",
@@ -313,3 +314,35 @@ def load_davis(
     else:
         names = [str(s) for s in sequences]
     return [_load_one(root, name, resolution, check_images) for name in names]
+
+
+def load_davis_frames(
+    root: str | Path, split: str = "train", year: str = "2017", resolution: str = "480p"
+) -> list[VOSSequence]:
+    """Frames of a DAVIS split without annotations, for unlabelled training.
+
+    Reads only ``ImageSets/<year>/<split>.txt`` and lists ``JPEGImages/<resolution>/<seq>/``: no mask file
+    is opened, not even its header (:func:`load_davis` checks masks), so training provably sees no label.
+
+    Returns:
+        one :class:`VOSSequence` per listed sequence, ``annotations`` empty.
+
+    Raises:
+        FormatError: missing root, ImageSets list or frame folder, or a frame folder without frames.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FormatError(root, f"DAVIS root not found; {LAYOUT}")
+    imageset = root / "ImageSets" / str(year) / f"{split}.txt"
+    if not imageset.is_file():
+        raise FormatError(imageset, f"ImageSets list not found; {LAYOUT}")
+    out = []
+    for name in read_imageset(imageset):
+        img_dir = root / "JPEGImages" / resolution / name
+        if not img_dir.is_dir():
+            raise FormatError(img_dir, f"sequence {name!r}: frame folder not found; {LAYOUT}")
+        frames = _numbered(img_dir, ".jpg", "frame")
+        if not frames:
+            raise FormatError(img_dir, "no frames (00000.jpg ...)")
+        out.append(VOSSequence(name=name, frames=frames))
+    return out

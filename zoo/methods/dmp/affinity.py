@@ -17,6 +17,7 @@ import functools
 from collections.abc import Callable
 
 import torch
+from torch.utils.checkpoint import checkpoint
 
 __all__ = [
     "Restriction",
@@ -153,22 +154,41 @@ def propagate(
         allowed: the candidates each query may use (every row must allow at least one).
         temperature: tau (1 at training, as ``softmax <q, k>``; 0.07 at inference).
         topk: keep only the k largest logits of each row before the softmax (inference: 10); None = all.
-        chunk: query rows per block (None = all at once; training sizes).
+        chunk: query rows per block (None = all at once). With gradients enabled, blocks are recomputed in
+            the backward pass (activation checkpointing).
 
     Returns:
         (Nq, V) reconstruction, differentiable in query, keys and values.
     """
     nq = query.shape[0]
     chunk = nq if chunk is None else max(1, int(chunk))
+    # With gradients and several blocks, each block is recomputed in the backward pass instead of keeping
+    # its (rows, Nc) softmax: training memory is O(chunk x Nc), not O(Nq x Nc) (paper size: 4096 queries x
+    # 8 references x 4096 cells per clip).
+    recompute = torch.is_grad_enabled() and chunk < nq
     outs = []
     for q0 in range(0, nq, chunk):
         q1 = min(nq, q0 + chunk)
-        logits = (query[q0:q1] @ keys.T) / temperature
-        logits = logits.masked_fill(~allowed(q0, q1), float("-inf"))
-        if topk is not None and topk < logits.shape[1]:
-            vals, idx = logits.topk(int(topk), dim=1)
-            weights = torch.softmax(vals, dim=1)
-            outs.append(torch.einsum("nk,nkv->nv", weights, values[idx]))
+        mask = allowed(q0, q1)
+        if recompute:
+            outs.append(
+                checkpoint(_block, query[q0:q1], keys, values, mask, temperature, topk, use_reentrant=False)
+            )
         else:
-            outs.append(torch.softmax(logits, dim=1) @ values)
+            outs.append(_block(query[q0:q1], keys, values, mask, temperature, topk))
     return torch.cat(outs, dim=0)
+
+
+def _block(
+    query: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    mask: torch.Tensor,
+    temperature: float,
+    topk: int | None,
+) -> torch.Tensor:
+    logits = ((query @ keys.T) / temperature).masked_fill(~mask, float("-inf"))
+    if topk is not None and topk < logits.shape[1]:
+        vals, idx = logits.topk(int(topk), dim=1)
+        return torch.einsum("nk,nkv->nv", torch.softmax(vals, dim=1), values[idx])
+    return torch.softmax(logits, dim=1) @ values

@@ -62,11 +62,16 @@ class StrideFourEncoder(nn.Module):
         channels = tuple(int(c) for c in channels)
         if len(channels) != 4 or min(channels) < 1:
             raise ValueError(f"channels must be four positive widths (layer1..layer4), got {list(channels)}")
-        body = create_timm_model(
-            trunk, pretrained=pretrained, what="the DMP encoder", channels=channels, stem_width=int(stem_width),
-            num_classes=0, global_pool="",
-        )  # fmt: skip
-        if not all(hasattr(body, n) for n in ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")):
+        try:
+            body = create_timm_model(
+                trunk, pretrained=pretrained, what="the DMP encoder", channels=channels,
+                stem_width=int(stem_width), num_classes=0, global_pool="",
+            )  # fmt: skip
+        except TypeError:  # a non-ResNet timm model refuses the ResNet width arguments
+            body = None
+        if body is None or not all(
+            hasattr(body, n) for n in ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")
+        ):
             raise ValueError(f"timm model {trunk!r} is not a ResNet (conv1/maxpool/layer1..4); DMP needs one")
         body.maxpool = nn.Identity()
         _unstride(body.layer3)

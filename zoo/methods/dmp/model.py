@@ -61,7 +61,7 @@ class DMPSettings:
     ``memory_size`` [short, long] capacity, ``prune`` (``distinct`` | ``fifo``), ``grid`` s, ``clusters`` k,
     ``cluster_lambda``, ``kmeans_iters``, ``backward_topk``, ``fusion_eps``, ``branch_loss_weight`` (the
     branch losses' share of the objective beside the fused one), ``blur_sigma`` (cells),
-    ``recent_frames`` (how far back short-term memory looks at inference; CRW's 20), ``train_response``
+    ``train_chunk`` (query cells per recomputed block in training: memory, not maths), ``recent_frames`` (how far back short-term memory looks at inference; CRW's 20), ``train_response``
     (``feature_norm``: the object response without labels) and ``test_normalize`` (unit-norm features at
     inference, as the CRW/STT propagation protocol).
     """
@@ -91,6 +91,7 @@ class DMPSettings:
     test_normalize: bool = True
     keypoint_sigma: float = 0.5
     train_response: str = "feature_norm"
+    train_chunk: int | None = 1024
 
     def __post_init__(self) -> None:
         self.memory_size = tuple(int(v) for v in self.memory_size)  # type: ignore[assignment]
@@ -289,7 +290,7 @@ class DMPNet(nn.Module):
             refs = self.training_references(feats[i], chan)
             recons = self.branch_reconstructions(
                 feats[i, -1], feats[i, refs], chan[refs][:, None], radius=s.train_radius, temperature=1.0,
-                topk=None,
+                topk=None, chunk=s.train_chunk,
             )  # fmt: skip
             target = chan[-1].reshape(-1, 1)
             losses = {n: recon_loss(r, target) for n, r in recons.items()}
