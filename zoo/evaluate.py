@@ -152,7 +152,8 @@ def load_checkpoint_tracker(path: str | os.PathLike, task: str, device: str = "c
         raise ConfigError(f"{path}: {error.args[0]}") from None
     if spec.task != task:
         raise ConfigError(
-            f"{path}: method {spec.name!r} is a {spec.task} method; the benchmark is a {task} benchmark"
+            f"{path}: method {spec.name!r} is a {spec.task} method; the benchmark is a {task} benchmark. "
+            f"Name a {spec.task} benchmark: data=synth_{spec.task} (ZooSynth) or a real one"
         )
     module = spec.cls(**dict(ckpt.get("hyper_parameters") or {}))
     module.load_state_dict(ckpt["state_dict"], strict=True)

@@ -167,6 +167,14 @@ def _keep_csv_history(logger: Any, ckpt_path: Path) -> None:
     writer.metrics_keys = sorted(header)
 
 
+def _tracking_eval_names(cfg: DictConfig) -> list[str]:
+    """Names of the configured callbacks that evaluate tracking (they need an evaluation split)."""
+    return [
+        name for name, node in (cfg.get("callbacks") or {}).items()
+        if node is not None and str(node.get("_target_", "")).endswith("TrackingEvaluation")
+    ]  # fmt: skip
+
+
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Any]:
     """Checkpointing (``last.ckpt`` + best by ``checkpoint.monitor``), progress display, user callbacks."""
     from hydra.utils import instantiate
@@ -175,13 +183,23 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Any]:
     from zoo.callbacks.checkpoint import LastAndBestCheckpoint
 
     ck = cfg.checkpoint
+    # Training-only data (data=videos: a user's own unlabelled videos) has nothing to evaluate on: the
+    # recipe's tracking evaluation and the best-checkpoint monitor it feeds are dropped, with a note.
+    evaluable = "val_split" not in cfg.data or cfg.data.val_split is not None
+    monitor = ck.monitor if evaluable else None
+    if not evaluable and (ck.monitor or _tracking_eval_names(cfg)):
+        print(
+            f"[zoo] data={cfg.data.get('benchmark')} has no evaluation split: training without the tracking "
+            "evaluation and best-checkpoint selection (last.ckpt is kept); evaluate the checkpoint with "
+            "python -m zoo.evaluate model=.../last.ckpt data=<benchmark>"
+        )
     callbacks: list[Any] = [
         LastAndBestCheckpoint(
             dirpath=run_dir / "checkpoints",
-            filename="best-{epoch:03d}-{step:06d}" if ck.monitor else "epoch{epoch:03d}-step{step:06d}",
-            monitor=ck.monitor,
+            filename="best-{epoch:03d}-{step:06d}" if monitor else "epoch{epoch:03d}-step{step:06d}",
+            monitor=monitor,
             mode=ck.mode,
-            save_top_k=ck.save_top_k if ck.monitor else 0,
+            save_top_k=ck.save_top_k if monitor else 0,
             save_last=True,
             every_n_epochs=ck.every_n_epochs if not ck.every_n_train_steps else None,
             every_n_train_steps=ck.every_n_train_steps,
@@ -194,8 +212,9 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Any]:
         callbacks.append(TQDMProgressBar())
     elif cfg.progress != "none":
         raise ConfigError(f"progress must be rich, tqdm or none, got {cfg.progress!r}")
+    skip = set() if evaluable else set(_tracking_eval_names(cfg))
     for name, node in (cfg.get("callbacks") or {}).items():
-        if node is not None:
+        if node is not None and name not in skip:
             if "_target_" not in node:
                 raise ConfigError(f"callbacks.{name} needs a _target_ (a Lightning Callback class path)")
             callbacks.append(instantiate(node))

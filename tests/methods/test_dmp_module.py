@@ -260,3 +260,24 @@ def test_one_paper_size_training_step():
     out["loss"].backward()
     opt.step()
     assert torch.isfinite(out["loss"]) and float(out["references"]) >= 1
+
+
+def test_trains_on_a_folder_of_own_videos(tmp_path, monkeypatch, capsys):
+    """``data=videos``: unlabelled frame folders and video files train the CPU recipe; with nothing to
+    evaluate on, the tracking evaluation and best-checkpoint monitor are dropped with a note."""
+    from zoo.core.video import write_frame_folder, write_video
+    from zoo.train import run
+
+    monkeypatch.delenv("ZOO_RUN_DIR", raising=False)
+    rng = np.random.default_rng(0)
+    frames = [np.roll(_texture(32, 48), 2 * t, axis=1) for t in range(10)]
+    write_frame_folder(tmp_path / "videos" / "clip_a", frames)
+    write_video(tmp_path / "videos" / "clip_b.mp4", [f[::-1].copy() for f in frames], fps=10)
+    (tmp_path / "videos" / "broken.mp4").write_bytes(rng.bytes(200))
+    cfg = compose(["recipe=dmp", "data=videos", f"data.root={tmp_path / 'videos'}",
+                   *_TINY[2:], "trainer.max_epochs=1", "trainer.max_steps=2", f"run_dir={tmp_path / 'run'}",
+                   "progress=none"])  # fmt: skip
+    with pytest.warns(UserWarning, match="broken.mp4"):
+        run_dir = run(cfg)
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert "has no evaluation split" in capsys.readouterr().out
