@@ -281,3 +281,38 @@ def test_trains_on_a_folder_of_own_videos(tmp_path, monkeypatch, capsys):
         run_dir = run(cfg)
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert "has no evaluation split" in capsys.readouterr().out
+
+
+def test_tracker_overrides_reach_the_branches(monkeypatch):
+    """``+tracker.bidirectional=false`` (an evaluation-time ablation) must change the branches the tracker
+    fuses, not only the tracker's copy of the settings."""
+    import zoo.methods.dmp.tracker as tracker_mod
+
+    seen = []
+    real = tracker_mod.fuse
+    monkeypatch.setattr(
+        tracker_mod, "fuse", lambda r, losses, eps: seen.append(sorted(r)) or real(r, losses, eps)
+    )
+    frame = _texture()
+    mask = np.zeros(frame.shape[:2], np.uint8)
+    mask[8:24, 16:40] = 1
+    module = DMPModule(**SMALL)  # trained with all branches on
+    for overrides, branches in (
+        ({}, ["backward", "forward", "plain"]),
+        ({"bidirectional": False}, ["forward"]),
+    ):
+        seen.clear()
+        tracker = module.tracker(**overrides)
+        tracker.init(frame, mask)
+        tracker.step(frame)
+        assert seen == [branches]
+    calls = []
+    real_clusters = tracker_mod.DMPNet.branch_reconstructions
+    monkeypatch.setattr(
+        tracker_mod.DMPNet, "branch_reconstructions",
+        lambda self, *a, settings=None, **k: calls.append(settings.clustering) or real_clusters(self, *a, settings=settings, **k),
+    )  # fmt: skip
+    tracker = module.tracker(clustering=False)
+    tracker.init(frame, mask)
+    tracker.step(frame)
+    assert calls == [False] and module.net.settings.clustering is True

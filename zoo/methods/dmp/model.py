@@ -184,6 +184,7 @@ class DMPNet(nn.Module):
         temperature: float,
         topk: int | None,
         chunk: int | None = None,
+        settings: DMPSettings | None = None,
     ) -> dict[str, torch.Tensor]:
         """Reconstruct the query from its references along every branch.
 
@@ -192,11 +193,13 @@ class DMPNet(nn.Module):
             ref_maps: (R, C, h, w) reference features.
             values: (R, V, h, w) what the references carry.
             radius, temperature, topk, chunk: as :func:`~zoo.methods.dmp.affinity.propagate`.
+            settings: the branch settings (clustering, bidirectional...); default the network's own (a tracker
+                passes its overrides).
 
         Returns:
             branch name -> (h * w, V) reconstruction.
         """
-        s = self.settings
+        s = self.settings if settings is None else settings
         r, c, h, w = ref_maps.shape
         q = query_map.flatten(1).T
         k = ref_maps.permute(0, 2, 3, 1).reshape(r * h * w, c)

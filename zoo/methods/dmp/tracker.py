@@ -155,7 +155,7 @@ class DMPTracker:
             return out.T.reshape(-1, h, w)
         recons = self.net.branch_reconstructions(
             feats, torch.stack([r.feats for r in refs]), torch.stack([r.values for r in refs]),
-            radius=s.test_radius, temperature=s.temperature, topk=s.topk, chunk=self.chunk,
+            radius=s.test_radius, temperature=s.temperature, topk=s.topk, chunk=self.chunk, settings=s,
         )  # fmt: skip
         target = lab[1:].reshape(2, -1).T
         losses = {n: recon_loss(r[:, -2:], target) for n, r in recons.items()}
