@@ -41,7 +41,7 @@ def grid_coords(h: int, w: int, frames: int = 1, device: torch.device | str | No
     return one.repeat(frames, 1)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)  # a 480p DAVIS grid (8160 cells) is a 66 MB mask
 def _single_window(h: int, w: int, radius: int, device: str) -> torch.Tensor:
     c = grid_coords(h, w, device=device)
     single = torch.zeros(h * w, h * w, dtype=torch.bool, device=device)
