@@ -10,24 +10,13 @@ import uuid
 import numpy as np
 import pytest
 
+from tests.methods.dmp_fixtures import TINY_DMP
+
 from .hub_server import FakeHub
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use .content=:DeprecationWarning")
 
-TINY = [
-    "recipe=dmp",
-    "data.synth_preset=tiny",
-    "data.image_size=[32,32]",
-    "data.clip_len=4",
-    "data.batch_size=2",
-    "data.num_workers=0",
-    "model.channels=[8,16,16,16]",
-    "model.stem_width=8",
-    "model.embed_dim=16",
-    "model.train_radius=2",
-    "model.input_size=[64,96]",
-    "model.memory_size=[2,1]",
-]
+TINY = [*TINY_DMP, "model.memory_size=[2,1]"]
 
 
 def test_dmp_publish_then_load_offline_tracks_like_the_checkpoint(hub, tmp_path, monkeypatch, capsys):

@@ -10,6 +10,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from tests.methods.dmp_fixtures import TINY_DMP
 from zoo.config import available_recipes, compose
 from zoo.methods.dmp import DMPModule, DMPTracker
 from zoo.registry import get_method
@@ -152,19 +153,7 @@ def test_tracker_refuses_bad_input():
 
 
 # ------------------------------------------------------------------------------------------- end to end
-_TINY = [
-    "recipe=dmp",
-    "data.synth_preset=tiny",
-    "data.image_size=[32,32]",
-    "data.clip_len=4",
-    "data.batch_size=2",
-    "data.num_workers=0",
-    "model.channels=[8,16,16,16]",
-    "model.stem_width=8",
-    "model.embed_dim=16",
-    "model.train_radius=2",
-    "model.input_size=[64,96]",
-]
+_TINY = TINY_DMP
 
 
 def test_tiny_fit_then_evaluate(tmp_path, monkeypatch):
