@@ -113,3 +113,83 @@ def test_mat_reader_matches_scipy(tmp_path, compress):
         read_mat_numeric(path, "s")
     # a one-frame clip: MATLAB/scipy keep (2, 15, 1)
     assert read_joint_positions(path).shape == (1, 15, 2)
+
+
+def test_mat_writer_round_trips_through_scipy_and_is_deterministic(tmp_path):
+    from scipy.io import loadmat
+
+    from zoo.data.formats._mat import write_mat_numeric
+
+    rng = np.random.default_rng(2)
+    arrays = {
+        "pos_img": rng.uniform(-3, 320, (2, 15, 5)),
+        "visibility": rng.random((15, 5)) < 0.7,
+        "small": np.arange(3, dtype=np.int32),
+        "f": np.float32(rng.normal(size=(2, 3))),
+    }
+    a, b = tmp_path / "a.mat", tmp_path / "b.mat"
+    write_mat_numeric(a, arrays)
+    write_mat_numeric(b, arrays)
+    assert a.read_bytes() == b.read_bytes()  # no time stamp in the header
+    ref = loadmat(str(a))
+    np.testing.assert_array_equal(ref["pos_img"], arrays["pos_img"])
+    assert ref["visibility"].dtype == np.uint8
+    np.testing.assert_array_equal(ref["visibility"], arrays["visibility"])
+    np.testing.assert_array_equal(ref["small"], arrays["small"][None])
+    np.testing.assert_array_equal(ref["f"], arrays["f"])
+    for name in ("pos_img", "visibility", "f"):
+        np.testing.assert_array_equal(read_mat_numeric(a, name), np.asarray(arrays[name], np.float64))
+    assert read_mat_numeric(a, "missing", required=False) is None
+    with pytest.raises(FormatError, match="no variable 'missing'"):
+        read_mat_numeric(a, "missing")
+    with pytest.raises(ValueError, match="real numeric"):
+        write_mat_numeric(tmp_path / "c.mat", {"z": np.zeros(2, complex)})
+    with pytest.raises(ValueError, match="identifiers"):
+        write_mat_numeric(tmp_path / "c.mat", {"2x": np.zeros(2)})
+
+
+def test_visibility_variable_marks_hidden_joints_nan(tmp_path):
+    from zoo.data.formats.jhmdb import (
+        read_joint_visibility,
+        split_path,
+        write_joint_positions,
+        write_split,
+    )
+
+    rng = np.random.default_rng(3)
+    kp = rng.uniform(0, 30, (3, 15, 2))
+    visible = np.ones((3, 15), bool)
+    visible[1, [2, 7]] = False
+    clip = tmp_path / "zskp-val-00"
+    for t in range(1, 4):
+        png(clip / f"{t:05d}.png")
+    write_joint_positions(clip / "joint_positions.mat", kp, visible)
+    write_split(tmp_path / "val_list.txt", ["zskp-val-00"])
+    assert split_path(tmp_path, "val") == tmp_path / "val_list.txt"  # a split name
+    assert split_path(tmp_path, "val_list.txt") == tmp_path / "val_list.txt"  # a split file
+    (seq,) = load_jhmdb(tmp_path, split_path(tmp_path, "val"))
+    want = kp.copy()
+    want[~visible] = np.nan
+    np.testing.assert_allclose(seq.keypoints, want, rtol=0, atol=1e-12)  # pos_img is 1-based: x + 1 - 1
+    # pos_img still holds every joint (plain JHMDB readers see the hidden ones' positions)
+    np.testing.assert_allclose(read_joint_positions(clip / "joint_positions.mat"), kp, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(read_joint_visibility(clip / "joint_positions.mat", 3), visible)
+    # a file without the variable (real JHMDB) has every joint
+    write_joint_positions(clip / "joint_positions.mat", kp)
+    assert read_joint_visibility(clip / "joint_positions.mat", 3) is None
+    np.testing.assert_allclose(load_jhmdb(tmp_path, tmp_path / "val_list.txt")[0].keypoints, kp, atol=1e-12)
+    # a malformed visibility is a FormatError naming the file
+    savemat(
+        str(clip / "joint_positions.mat"),
+        {"pos_img": kp.transpose(2, 1, 0) + 1, "visibility": np.ones((15, 2))},
+    )
+    with pytest.raises(FormatError, match=r"visibility must be \(15, 3\)"):
+        load_jhmdb(tmp_path, tmp_path / "val_list.txt")
+    savemat(
+        str(clip / "joint_positions.mat"),
+        {"pos_img": kp.transpose(2, 1, 0) + 1, "visibility": np.full((15, 3), 2.0)},
+    )
+    with pytest.raises(FormatError, match="0 .hidden. or 1"):
+        load_jhmdb(tmp_path, tmp_path / "val_list.txt")
+    with pytest.raises(ValueError, match="finite"):
+        write_joint_positions(clip / "x.mat", np.full((1, 15, 2), np.nan))

@@ -103,3 +103,25 @@ def test_bad_input_raises():
         pck(np.zeros((3, 15, 2)), np.zeros((3, 15, 2)), convention="uvc")
     with pytest.raises(ValueError, match="15 joints"):
         JHMDBPCK().update(np.zeros((3, 14, 2)), np.zeros((3, 14, 2)))
+
+
+@pytest.mark.parametrize("convention", ["crw", "later"])
+def test_not_annotated_ground_truth_is_not_scored(convention):
+    """A NaN ground-truth joint (hidden in ZooSynth-KP) counts as a joint the tracker says is invisible: not
+    scored, and not part of its frame's reference box."""
+    preds, gts = _videos()
+    pred, gt = preds[0].copy(), gts[0].copy()
+    hidden = np.zeros(gt.shape[:2], bool)
+    hidden[1, 0] = hidden[2, 2] = True
+    gt_nan = gt.copy()
+    gt_nan[hidden] = np.nan
+    # the same numbers as when the tracker itself marks those joints invisible (x < 0 / x <= 0)
+    pred_off = pred.copy()
+    pred_off[hidden] = -1.0
+    want_hits, want_counts = pck_statistics(pred_off, gt, convention=convention)
+    hits, counts = pck_statistics(pred, gt_nan, convention=convention)
+    np.testing.assert_array_equal(hits, want_hits)
+    np.testing.assert_array_equal(counts, want_counts)
+    # real JHMDB (every joint annotated) is unchanged
+    h_all, c_all = pck_statistics(pred, gt, convention=convention)
+    assert c_all.sum() > counts.sum()

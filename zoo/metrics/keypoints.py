@@ -11,6 +11,10 @@ Two conventions (``../shared/design/metrics.md``), named in every result:
 - ``"later"``: visible when the predicted x is positive (``> 0``), frame 0 scored, box from the visible
   joints alone.
 
+In both, a ground-truth joint that is NaN (not annotated: hidden behind an occluder in ZooSynth's keypoint
+clips, see :mod:`zoo.data.formats.jhmdb`) is neither scored nor part of its frame's reference box. JHMDB
+annotates every joint, so its numbers are those of the script.
+
 PCK of a joint = 100 x correct / visible, pooled over all frames of all videos; the reported number is
 the mean over joints (a joint never visible is NaN and left out of the mean; the script would fail there).
 Coordinates are (x, y) pixels, 0-based (JHMDB's ``pos_img`` minus 1). Trackers that predict on a feature
@@ -71,7 +75,7 @@ def pck_statistics(
 
     Args:
         pred: (T, J, 2) predicted (x, y) in pixels.
-        gt: (T, J, 2) ground-truth (x, y) in pixels, 0-based.
+        gt: (T, J, 2) ground-truth (x, y) in pixels, 0-based; NaN for a joint that is not annotated.
         alphas: PCK thresholds (fractions of the reference length).
         convention: "crw" or "later" (see the module docstring).
 
@@ -86,6 +90,7 @@ def pck_statistics(
         raise ValueError(f"predicted {p.shape} and ground-truth {g.shape} keypoints differ in shape")
     # Written as the script tests it: crw drops x < 0 (so a NaN x stays "visible"); later keeps x > 0.
     visible = ~(p[..., 0] < 0) if convention == "crw" else p[..., 0] > 0
+    visible &= np.isfinite(g).all(axis=2)  # not-annotated ground truth (NaN) is not scored
     ref = reference_lengths(g, visible, convention)
     d = p - g
     with np.errstate(divide="ignore", invalid="ignore"):

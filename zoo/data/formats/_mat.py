@@ -1,4 +1,5 @@
-"""A strict reader for numeric arrays in MATLAB level-5 MAT-files (what JHMDB's ``joint_positions.mat`` is).
+"""A strict reader for numeric arrays in MATLAB level-5 MAT-files (what JHMDB's ``joint_positions.mat`` is),
+and a small deterministic writer of real numeric arrays (what ZooSynth writes its keypoint clips with).
 
 ``scipy.io.loadmat`` trusts the type codes and sizes inside the file: a single corrupted byte can make it
 segfault (the fuzz tests found one: an unknown element type in a matrix's real part). This reader checks
@@ -10,6 +11,9 @@ Format facts (MathWorks, "MAT-File Format", level 5): a 128-byte header (text, s
 Elements inside a matrix are padded to 8 bytes. ``miCOMPRESSED`` (15) holds a zlib stream of one element;
 ``miMATRIX`` (14) holds array flags (class in the low byte, complex bit 0x800), dimensions (int32), name, and
 the real part, stored column-major in any numeric type.
+
+:func:`write_mat_numeric` writes uncompressed little-endian elements with a fixed header text:
+``scipy.io.savemat`` stamps the creation time into the header, so equal arrays would give different bytes.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.core.atomic import atomic_write_bytes
 from zoo.data.formats.errors import FormatError
 
-__all__ = ["read_mat_numeric"]
+__all__ = ["read_mat_numeric", "write_mat_numeric"]
 
 _MI_MATRIX, _MI_COMPRESSED = 14, 15
 _NUMERIC = {1: "i1", 2: "u1", 3: "i2", 4: "u2", 5: "i4", 6: "u4", 7: "f4", 9: "f8", 12: "i8", 13: "u8"}
@@ -94,12 +99,16 @@ def _matrix(data: bytes, order: str, want: str) -> np.ndarray | None:
     return values.reshape(tuple(dims), order="F")
 
 
-def read_mat_numeric(path: str | Path, name: str) -> np.ndarray:
+def read_mat_numeric(path: str | Path, name: str, *, required: bool = True) -> np.ndarray | None:
     """The real numeric variable ``name`` of a level-5 MAT-file, as float64 with MATLAB's dimensions.
+
+    Args:
+        required: False returns None when the file holds no variable ``name`` (every other problem still
+            raises).
 
     Raises:
         FormatError: missing/unreadable file, not a level-5 MAT-file (v4, v7.3/HDF5), a structural
-            inconsistency, no such variable, or a variable that is not a real numeric array.
+            inconsistency, no such variable (``required``), or a variable that is not a real numeric array.
     """
     path = Path(path)
     if not path.is_file():
@@ -135,4 +144,55 @@ def read_mat_numeric(path: str | Path, name: str) -> np.ndarray:
                     return array
     except _Bad as exc:
         raise FormatError(path, str(exc)) from None
+    if not required:
+        return None
     raise FormatError(path, f"no variable {name!r}")
+
+
+# ------------------------------------------------------------------------------------------------ writing
+#: numpy dtype -> (MATLAB array class, MAT element type) for the arrays the writer accepts
+_WRITE_TYPES = {
+    np.dtype("f8"): (6, 9), np.dtype("f4"): (7, 7), np.dtype("i1"): (8, 1), np.dtype("u1"): (9, 2),
+    np.dtype("i2"): (10, 3), np.dtype("u2"): (11, 4), np.dtype("i4"): (12, 5), np.dtype("u4"): (13, 6),
+    np.dtype("i8"): (14, 12), np.dtype("u8"): (15, 13),
+}  # fmt: skip
+_HEADER = b"MATLAB 5.0 MAT-file, written by zoo.data.formats._mat (level 5, uncompressed)"
+
+
+def _element(mtype: int, data: bytes) -> bytes:
+    """A tagged element padded to 8 bytes."""
+    pad = (-len(data)) % 8
+    return np.array([mtype, len(data)], "<u4").tobytes() + data + b"\0" * pad
+
+
+def write_mat_numeric(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write real numeric arrays as a level-5 MAT-file (what ``scipy.io.loadmat`` and MATLAB read), atomically.
+
+    The bytes depend only on the arrays (their names, order, dtypes, shapes and values): no time stamp.
+    Booleans are written as uint8; 0-d and 1-d arrays as MATLAB row vectors (1, N).
+
+    Raises:
+        ValueError: a name that is not a MATLAB identifier, or an array of another type (complex, object).
+    """
+    body = []
+    for name, value in arrays.items():
+        if not (name.isascii() and name.isidentifier() and not name.startswith("_") and len(name) <= 63):
+            raise ValueError(
+                f"MAT variable names must be identifiers of at most 63 ASCII characters, got {name!r}"
+            )
+        arr = np.asarray(value)
+        if arr.dtype == np.bool_:
+            arr = arr.astype(np.uint8)
+        key = np.dtype(f"{arr.dtype.kind}{arr.dtype.itemsize}") if arr.dtype.kind in "fiu" else None
+        if key not in _WRITE_TYPES:
+            raise ValueError(f"{name!r}: cannot write a {arr.dtype} array (real numeric types only)")
+        cls, mtype = _WRITE_TYPES[key]
+        if arr.ndim < 2:
+            arr = arr.reshape(1, -1)
+        flags = _element(6, np.array([cls, 0], "<u4").tobytes())
+        dims = _element(5, np.array(arr.shape, "<i4").tobytes())
+        label = _element(1, name.encode("ascii"))
+        real = _element(mtype, arr.astype(key.newbyteorder("<")).tobytes(order="F"))
+        body.append(_element(_MI_MATRIX, flags + dims + label + real))
+    header = _HEADER.ljust(116, b" ") + b"\0" * 8 + np.array([0x0100], "<u2").tobytes() + b"IM"
+    return atomic_write_bytes(Path(path), header + b"".join(body))
