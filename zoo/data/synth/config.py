@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GENERATOR_VERSION = "1.5"
+GENERATOR_VERSION = "1.6"
 
 
 @dataclass(frozen=True)
@@ -160,11 +160,70 @@ class SOTConfig:
 
 
 @dataclass(frozen=True)
+class KPConfig:
+    """Keypoint propagation clips (JHMDB layout: PNG frames and ``joint_positions.mat``), generator 1.6.
+
+    One annotated person per clip (as in JHMDB) walking with scissoring legs over a textured scene, with its
+    15 JHMDB joints on the drawn body parts; a joint hidden by an occluder or outside the frame is marked
+    invisible (``visibility`` in the ``.mat``). Every joint is visible in frame 0.
+
+    Attributes:
+        train_seqs, val_seqs: clips per split.
+        length: frames per clip (JHMDB clips have 15-40).
+        width, height: frame size in pixels (JHMDB's 320x240).
+        person_height: (min, max) height of the annotated person as a fraction of the frame height.
+        speed: (min, max) walking speed in person heights per frame (toward the far side of the frame).
+        zoom: the person's height changes by a factor up to exp(+-zoom) over the clip (walking toward or
+            away).
+        pillar_share: probability of a narrow pillar in front, on the person's path (hides some joints while
+            the person passes it).
+        pillar_width: (min, max) pillar width in person heights (a person is 0.4 wide: a pillar hides an arm,
+            a leg or the middle, not all of it).
+        min_distractors, max_distractors: other people, balls or cars per clip, each crossing the person in
+            front of it (``front_share``) or behind.
+        front_share: probability that a distractor passes in front (hiding joints while it crosses).
+        lab_amplitude: amplitude of the smooth drift of every colour in Lab a/b (as ``VOSConfig``).
+        pan_px: maximum camera pan over the clip, in pixels.
+    """
+
+    train_seqs: int = 4
+    val_seqs: int = 8
+    length: int = 40
+    width: int = 320
+    height: int = 240
+    person_height: tuple[float, float] = (0.5, 0.72)
+    speed: tuple[float, float] = (0.005, 0.02)
+    zoom: float = 0.15
+    pillar_share: float = 0.75
+    pillar_width: tuple[float, float] = (0.06, 0.14)
+    min_distractors: int = 1
+    max_distractors: int = 2
+    front_share: float = 0.6
+    lab_amplitude: float = 10.0
+    pan_px: int = 32
+
+    def __post_init__(self) -> None:
+        for name in ("person_height", "speed", "pillar_width"):
+            lo, hi = getattr(self, name)
+            if not 0.0 < lo <= hi:
+                raise ValueError(f"KPConfig: {name} must be (min, max) with 0 < min <= max, got {getattr(self, name)}")
+        if self.person_height[1] > 0.9:
+            raise ValueError(f"KPConfig: person_height must stay <= 0.9 of the frame (the person starts in full "
+                             f"view), got {self.person_height}")
+        if not 0 <= self.min_distractors <= self.max_distractors:
+            raise ValueError(f"KPConfig: need 0 <= min_distractors <= max_distractors, got "
+                             f"{self.min_distractors}, {self.max_distractors}")
+        for name in ("pillar_share", "front_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"KPConfig: {name} must be a probability in [0, 1], got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
 class SynthConfig:
     """Everything that determines a ZooSynth dataset besides the seed.
 
     Attributes:
-        mot, vos, sot: per-task settings.
+        mot, vos, sot, kp: per-task settings (``kp``: the keypoint clips, generator 1.6).
         jpeg_quality: quality of every written JPEG frame (OpenCV scale 0-100).
         noise_sigma: std of the per-frame sensor noise added to rendered frames (8-bit units).
     """
@@ -172,6 +231,7 @@ class SynthConfig:
     mot: MOTConfig = field(default_factory=MOTConfig)
     vos: VOSConfig = field(default_factory=VOSConfig)
     sot: SOTConfig = field(default_factory=SOTConfig)
+    kp: KPConfig = field(default_factory=KPConfig)
     jpeg_quality: int = 90
     noise_sigma: float = 2.5
 
@@ -183,6 +243,7 @@ PRESETS: dict[str, SynthConfig] = {
                       max_people=9, pan_px=40),
         vos=VOSConfig(train_seqs=2, val_seqs=2, length=16, width=240, height=136, pan_px=12),
         sot=SOTConfig(train_seqs=2, val_seqs=2, length=16, width=256, height=200),
+        kp=KPConfig(train_seqs=1, val_seqs=2, length=12, width=160, height=120, pan_px=12),
     ),
     # The embedded CPU benchmark.
     "default": SynthConfig(),

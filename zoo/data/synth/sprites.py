@@ -2,7 +2,8 @@
 
 Three sprite kinds share one drawing routine:
 
-- ``PERSON``: head / torso / legs. Each part's look (two colours + a texture pattern) comes from a small
+- ``PERSON``: head / torso / legs, with the 15 JHMDB joints on the drawn parts (:func:`person_joints`).
+  Each part's look (two colours + a texture pattern) comes from a small
   per-part palette, so identities built by :func:`make_identities` often share two of their three parts and
   only one part tells them apart (what FineTrack's part features are for).
 - ``BLOB``: a textured ellipse with a marking (VOS/SOT objects).
@@ -258,6 +259,44 @@ def _person_index(u: np.ndarray, v: np.ndarray, look: Look, phase: float) -> np.
     block = idx[rs, cs]
     np.copyto(block, np.where(top, 2, 1).astype(np.uint8), where=head)
     return idx
+
+
+# The 15 JHMDB puppet joints (its order, zoo.data.formats.jhmdb.JOINT_NAMES) on the drawn person, in sprite
+# units (u across from the centre, v down from the top, both in heights). The sprite faces the camera, so its
+# right side is the image's left (u < 0). Each joint sits mid-part of what _person_index draws: face inside
+# the head ellipse (centre v 0.105, radii 0.105 x 0.1) below any hair or hat, neck where head meets torso,
+# belly mid-torso (|u| <= 0.15, v 0.19-0.6), shoulders / elbows / wrists down the middle of the sleeves
+# (0.15 < |u| < 0.2, v 0.21-0.54), hips / knees / ankles down the middle of each leg (centres +-0.075, half
+# width 0.065, v 0.6-1.0; shoes from 0.96), which follow the legs' walking shear.
+_JOINT_UV = np.array([
+    (0.0, 0.2), (0.0, 0.45), (0.0, 0.12),            # neck, belly, face
+    (-0.175, 0.24), (0.175, 0.24),                   # right, left shoulder
+    (-0.075, 0.63), (0.075, 0.63),                   # right, left hip
+    (-0.175, 0.375), (0.175, 0.375),                 # right, left elbow
+    (-0.075, 0.8), (0.075, 0.8),                     # right, left knee
+    (-0.175, 0.51), (0.175, 0.51),                   # right, left wrist
+    (-0.075, 0.94), (0.075, 0.94),                   # right, left ankle
+])  # fmt: skip
+_RIGHT_LEG, _LEFT_LEG = np.array([5, 9, 13]), np.array([6, 10, 14])
+
+
+def person_joints(box: np.ndarray, phase: float = 0.0) -> np.ndarray:
+    """The 15 JHMDB joints of a person sprite drawn by :func:`draw_sprite` with ``box`` and ``phase``.
+
+    Returns:
+        (15, 2) float64 (x, y) in 0-based pixel-index coordinates (the centre of pixel (r, c) is (c, r), as
+        JHMDB's ``pos_img`` - 1): the pixel holding joint j is ``floor((x, y) + 0.5)``, a pixel of the
+        sprite's silhouette when nothing covers it (sprites at least 20 pixels tall).
+    """
+    x0, y0, x1, y1 = (float(b) for b in box)
+    h = y1 - y0
+    uv = _JOINT_UV.copy()
+    # the walking shear of _person_index: 0.05 sin(phase) x clip((v - 0.6) / 0.4, 0, 1), each leg inwards
+    shear = 0.05 * np.sin(phase) * np.clip((uv[_RIGHT_LEG, 1] - 0.6) / 0.4, 0.0, 1.0)
+    uv[_RIGHT_LEG, 0] += shear
+    uv[_LEFT_LEG, 0] -= shear
+    xc = 0.5 * (x0 + x1)
+    return np.stack([xc + uv[:, 0] * h - 0.5, y0 + uv[:, 1] * h - 0.5], 1)
 
 
 def _blob_index(u: np.ndarray, v: np.ndarray, look: Look, phase: float) -> np.ndarray:

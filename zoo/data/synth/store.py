@@ -7,10 +7,13 @@ Layout of a dataset folder ``<root>/zoosynth/<preset>-seed<seed>/``::
     mot/seqmaps/{train,val}.txt
     vos/JPEGImages/480p/<seq>/00000.jpg, vos/Annotations/480p/<seq>/00000.png, vos/ImageSets/2017/*.txt
     sot/{train,val}/<seq>/...          GOT-10k (+ masks/00000001.png), sot/{train,val}/list.txt
+    kp/<clip>/00001.png ..., kp/<clip>/joint_positions.mat, kp/{train,val}_list.txt   JHMDB (1.6)
 
 Every file goes through the writers of :mod:`zoo.data.formats`, so the readers load ZooSynth exactly like the
 real benchmarks. A sequence's content depends only on (seed, task, split, index): sequences are generated
-independently (in a process pool) and the output is byte-identical for a given seed.
+independently (in a process pool) and the output is byte-identical for a given seed. Each task has its own
+random stream (task index in :data:`TASKS`): a task added later (``kp``, generator 1.6) leaves what the
+others write unchanged.
 """
 
 from __future__ import annotations
@@ -33,15 +36,17 @@ from zoo.core.atomic import atomic_write_text
 from zoo.core.video import write_image
 from zoo.data.formats.davis import write_imageset, write_palette_mask
 from zoo.data.formats.got10k import write_groundtruth, write_labels, write_list, write_meta_info
+from zoo.data.formats.jhmdb import write_joint_positions, write_split
 from zoo.data.formats.motchallenge import write_mot_file, write_seqinfo, write_seqmap
 from zoo.data.provenance import generated_by  # noqa: F401 - re-exported (zoo.data.synth.generated_by)
 from zoo.data.synth.config import GENERATOR_VERSION, PRESETS, SynthConfig
+from zoo.data.synth.kp import render_kp
 from zoo.data.synth.mot import MOTScene, detection_rows, gt_rows, render_mot, simulate_mot
 from zoo.data.synth.sot import render_sot
 from zoo.data.synth.vos import render_vos
 from zoo.data.types import SeqInfo
 
-TASKS = ("mot", "vos", "sot")
+TASKS = ("mot", "vos", "sot", "kp")  # append only: the index seeds each task's random stream
 SPLITS = ("train", "val")
 _TASK_INDEX = {t: i for i, t in enumerate(TASKS)}
 _SPLIT_INDEX = {s: i for i, s in enumerate(SPLITS)}
@@ -55,11 +60,14 @@ def data_root(root: str | Path | None = None) -> Path:
 
 
 def sequence_name(task: str, split: str, index: int) -> str:
-    """Sequence names in each benchmark's style: ``ZSMOT-train-01``, ``zsvos-val-00``, ``ZSSOT_Val_000001``."""
+    """Sequence names in each benchmark's style: ``ZSMOT-train-01``, ``zsvos-val-00``, ``ZSSOT_Val_000001``,
+    ``zskp-val-00``."""
     if task == "mot":
         return f"ZSMOT-{split}-{index + 1:02d}"
     if task == "vos":
         return f"zsvos-{split}-{index:02d}"
+    if task == "kp":
+        return f"zskp-{split}-{index:02d}"
     return f"ZSSOT_{split.capitalize()}_{index + 1:06d}"
 
 
@@ -135,14 +143,27 @@ def write_sot_sequence(out: Path, config: SynthConfig, seed: int, split: str, in
     return name
 
 
+def write_kp_sequence(out: Path, config: SynthConfig, seed: int, split: str, index: int) -> str:
+    name = sequence_name("kp", split, index)
+    clip_dir = out / "kp" / name
+
+    def emit(t: int, frame: np.ndarray, labels: np.ndarray) -> None:
+        write_image(clip_dir / f"{t + 1:05d}.png", frame)
+
+    ann = render_kp(_rng(seed, "kp", split, index), config.kp, config.noise_sigma, emit)
+    write_joint_positions(clip_dir / "joint_positions.mat", ann.joints, ann.visible)
+    return name
+
+
 _WRITERS: dict[str, Callable[[Path, SynthConfig, int, str, int], str]] = {
-    "mot": write_mot_sequence, "vos": write_vos_sequence, "sot": write_sot_sequence,
+    "mot": write_mot_sequence, "vos": write_vos_sequence, "sot": write_sot_sequence, "kp": write_kp_sequence,
 }
 
 
 def _jobs(config: SynthConfig) -> list[tuple[str, str, int]]:
     counts = {"mot": (config.mot.train_seqs, config.mot.val_seqs), "vos": (config.vos.train_seqs,
-              config.vos.val_seqs), "sot": (config.sot.train_seqs, config.sot.val_seqs)}
+              config.vos.val_seqs), "sot": (config.sot.train_seqs, config.sot.val_seqs),
+              "kp": (config.kp.train_seqs, config.kp.val_seqs)}
     return [(task, split, i) for task in TASKS for s, split in enumerate(SPLITS) for i in range(counts[task][s])]
 
 
@@ -181,6 +202,7 @@ def generate(config: SynthConfig, out_dir: str | Path, seed: int = 0, *, workers
         write_seqmap(out / "mot" / "seqmaps" / f"{split}.txt", sorted(names["mot", split]))
         write_imageset(out / "vos" / "ImageSets" / "2017" / f"{split}.txt", sorted(names["vos", split]))
         write_list(out / "sot" / split / "list.txt", sorted(names["sot", split]))
+        write_split(out / "kp" / f"{split}_list.txt", sorted(names["kp", split]))
 
 
 # ------------------------------------------------------------------------------------------------ manifest
