@@ -30,7 +30,7 @@ REAL = {
     "trackingnet": "anno",
     "videos": ".mp4",  # a folder of the user's own videos (training only)
 }
-SYNTH = ("synth_mot", "synth_vos", "synth_sot")
+SYNTH = ("synth_mot", "synth_vos", "synth_sot", "synth_kp")
 
 
 def test_every_benchmark_has_a_preset():

@@ -25,7 +25,7 @@ class Benchmark:
         name: preset name (``mot17``...).
         task: ``mot``, ``vos`` or ``sot``.
         layout: the directory layout, in words, for error messages.
-        synth: ZooSynth task folder (``mot``/``vos``/``sot``) for the synthetic benchmarks, else None.
+        synth: ZooSynth task folder (``mot``/``vos``/``sot``/``kp``) for the synthetic benchmarks, else None.
         train_only: unlabelled training data without an evaluation split (``videos``, ``folder``).
     """
 
@@ -46,6 +46,10 @@ _VIDEOS_LAYOUT = (
     "<root>/<video>/<frames>{.jpg,.jpeg,.png} folders of frames (unlabelled, training only; at least 2 "
     "frames a video)"
 )
+_JHMDB_LAYOUT = (
+    "<root>/<split file> listing clip folders <clip>/00001.png... with "
+    "joint_positions.mat (JHMDB keypoints; split file e.g. val_list.txt)"
+)
 BENCHMARKS: dict[str, Benchmark] = {
     b.name: b
     for b in (
@@ -54,16 +58,13 @@ BENCHMARKS: dict[str, Benchmark] = {
         Benchmark("dancetrack", "mot", _MOT_LAYOUT + "; sequences dancetrack0001 ..."),
         Benchmark("synth_mot", "mot", "a ZooSynth folder: " + _MOT_LAYOUT, synth="mot"),
         Benchmark("davis17", "vos", davis.LAYOUT),
-        Benchmark(
-            "jhmdb",
-            "vos",
-            "<root>/<split file> listing clip folders <clip>/00001.png... with "
-            "joint_positions.mat (JHMDB keypoints; split file e.g. val_list.txt)",
-        ),
+        Benchmark("jhmdb", "vos", _JHMDB_LAYOUT),
         # a folder of the user's own videos (files and/or frame folders); ``folder`` is its older name
         Benchmark("videos", "vos", _VIDEOS_LAYOUT, train_only=True),
         Benchmark("folder", "vos", _VIDEOS_LAYOUT, train_only=True),
         Benchmark("synth_vos", "vos", "a ZooSynth folder: " + davis.LAYOUT, synth="vos"),
+        # ZooSynth 1.6 keypoint clips in the JHMDB layout (split names train/val: train_list.txt, val_list.txt)
+        Benchmark("synth_kp", "vos", "a ZooSynth folder: " + _JHMDB_LAYOUT, synth="kp"),
         Benchmark("got10k", "sot", got10k.LAYOUT),
         Benchmark("lasot", "sot", lasot.LAYOUT),
         Benchmark("otb", "sot", otb.LAYOUT),

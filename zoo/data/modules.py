@@ -374,9 +374,11 @@ class MOTDataModule(_TrackingDataModule):
 
 
 # ----------------------------------------------------------------------------------------------- video
-#: benchmarks a VideoDataModule trains on (``train_benchmark``); ``jhmdb`` is evaluation only
+#: benchmarks a VideoDataModule trains on (``train_benchmark``); ``jhmdb`` and ``synth_kp`` are evaluation only
 TRAIN_BENCHMARKS = ("videos", "folder", "davis17", "synth_vos")
 
+#: keypoint benchmarks in the JHMDB layout (split files of clip folders)
+KEYPOINT_BENCHMARKS = ("jhmdb", "synth_kp")
 
 class VideoDataModule(_TrackingDataModule):
     """Self-supervised video: unlabelled clips with a frame-gap schedule for training; first-frame-annotated
@@ -391,7 +393,8 @@ class VideoDataModule(_TrackingDataModule):
         root: benchmark folder; None for ZooSynth.
         benchmark: ``davis17``, ``jhmdb`` (evaluation only; ``val_split`` is the split file, relative to
             root), ``videos`` (training only: a folder of video files and/or frame folders, see
-            :mod:`zoo.data.video_folder`; ``folder`` is its older name) or ``synth_vos``.
+            :mod:`zoo.data.video_folder`; ``folder`` is its older name), ``synth_vos`` or ``synth_kp``
+            (ZooSynth's keypoint clips in the JHMDB layout, evaluation only; splits ``train``/``val``).
         train_root, train_benchmark: where training clips come from (``train_benchmark`` one of
             :data:`TRAIN_BENCHMARKS`); None: ``root`` / ``benchmark``. With only ``train_benchmark`` given,
             ``synth_vos`` trains on ZooSynth and any other needs ``train_root``. ``eval_sequences`` always
@@ -503,7 +506,9 @@ class VideoDataModule(_TrackingDataModule):
         if self.bench.train_only:
             self._check_root(self._root, self._train_split())
             return
-        own_train = self.train_split if self._own_training and self.benchmark != "jhmdb" else None
+        own_train = (
+            self.train_split if self._own_training and self.benchmark not in KEYPOINT_BENCHMARKS else None
+        )
         for split in dict.fromkeys(s for s in (self.val_split, own_train) if s is not None):
             self._check_root(self._root, split)
 
@@ -515,8 +520,8 @@ class VideoDataModule(_TrackingDataModule):
     def _split_path(self, root: Path, split: str) -> Path:
         if self.benchmark in ("davis17", "synth_vos"):
             return root / "ImageSets" / self.year / f"{split}.txt"
-        if self.benchmark == "jhmdb":
-            return Path(split) if Path(split).is_absolute() else root / split
+        if self.benchmark in KEYPOINT_BENCHMARKS:
+            return jhmdb.split_path(root, split)
         return root
 
     def _train_split(self) -> str:
@@ -537,7 +542,7 @@ class VideoDataModule(_TrackingDataModule):
     def _load(self, split: str) -> list[VOSSequence]:
         if self.bench.train_only:
             return load_video_folder(self.root, frame_cache=self.frame_cache)
-        if self.benchmark == "jhmdb":
+        if self.benchmark in KEYPOINT_BENCHMARKS:
             return jhmdb.load_jhmdb(self.root, self._split_path(self.root, split))
         return davis.load_davis(self.root, split, year=self.year, resolution=self.resolution)
 
@@ -554,9 +559,9 @@ class VideoDataModule(_TrackingDataModule):
         """The training sequences of ``train_source``, frames only (no annotation file is opened)."""
         if self.train_source is not self:
             return self.train_source.train_sequences()
-        if self.benchmark == "jhmdb":
+        if self.benchmark in KEYPOINT_BENCHMARKS:
             raise ValueError(
-                "jhmdb is evaluation only: train on other videos with data.train_root=DIR "
+                f"{self.benchmark} is evaluation only: train on other videos with data.train_root=DIR "
                 "data.train_benchmark=videos (or davis17, synth_vos)"
             )
         split = self._train_split()

@@ -104,7 +104,8 @@ def load_ground_truth(
     Args:
         benchmark: data preset benchmark name (``mot17``, ``davis17``, ``got10k``...).
         root: the dataset root with ``split`` below it, or (MOT, GOT-10k) the split folder itself.
-        split: split name (MOT/GOT-10k/DAVIS/LaSOT/TrackingNet; the JHMDB split file; ignored by OTB).
+        split: split name (MOT/GOT-10k/DAVIS/LaSOT/TrackingNet/ZooSynth; the JHMDB split file; ignored by
+            OTB).
         year, resolution: DAVIS ImageSets year and resolution folder.
         workers: processes reading MOT ground-truth files (VOS/SOT annotations are read while scoring).
         read_mot_gt: False leaves MOT sequences' ``gt`` None (their ``gt/gt.txt`` is checked to exist):
@@ -139,11 +140,8 @@ def load_ground_truth(
         from zoo.tasks.vos import load_davis_annotations
 
         return load_davis_annotations(root, str(split), year=year, resolution=resolution)
-    if benchmark == "jhmdb":
-        split_file = Path(str(split))
-        return jhmdb.load_jhmdb(
-            root, split_file if split_file.is_absolute() else root / split_file, check_images=False
-        )
+    if benchmark in ("jhmdb", "synth_kp"):
+        return jhmdb.load_jhmdb(root, jhmdb.split_path(root, str(split)), check_images=False)
     if benchmark in ("got10k", "synth_sot"):
         if _is_got10k_split(root) and not _is_got10k_split(root / str(split)):
             return got10k.load_got10k(root.parent, root.name, check_images=False)

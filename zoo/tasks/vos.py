@@ -6,7 +6,7 @@ background), then ``step(frame)`` on every later frame. Results are DAVIS palett
 ``<out>/<seq>/00000.png ...`` (frame 0 holds the given annotation), the layout the DAVIS evaluation and
 server read. Metrics: :mod:`zoo.metrics.vos` (J, F, J&F, semi-supervised protocol).
 
-Keypoints (JHMDB): ``init(frame0, joints0)`` with the (J, 2) first-frame joints, then ``step``. JHMDB has no
+Keypoints (JHMDB, ZooSynth-KP): ``init(frame0, joints0)`` with the (J, 2) first-frame joints, then ``step``. JHMDB has no
 official result format; ``<out>/<seq>.txt`` holds one line per frame, ``x1,y1,x2,y2,...`` in pixels
 (frame 0 = the given joints, negative = invisible). Metrics: :mod:`zoo.metrics.keypoints` (PCK@0.1/0.2,
 the CRW convention), reported as fractions.
@@ -46,7 +46,7 @@ __all__ = [
 
 MAIN_METRICS = ("J&F-Mean", "J-Mean", "F-Mean")
 MAIN_METRICS_KEYPOINTS = ("PCK@0.1", "PCK@0.2")
-BENCHMARKS = ("davis17", "jhmdb", "synth_vos")
+BENCHMARKS = ("davis17", "jhmdb", "synth_vos", "synth_kp")
 _ALPHAS = kp_metrics.DEFAULT_ALPHAS
 
 
@@ -258,7 +258,8 @@ def _evaluator(mode: str) -> dict[str, Any]:
             "version": "crw",
             "conventions": {
                 "convention": "crw", "alphas": list(_ALPHAS), "first_frame": "not scored",
-                "reference": "0.6 x diagonal of the visible gt joints' box", "invisible": "predicted x < 0",
+                "reference": "0.6 x diagonal of the visible gt joints' box",
+                "invisible": "predicted x < 0, or ground truth not annotated (NaN)",
             },
         }  # fmt: skip
     return {
