@@ -68,12 +68,14 @@ BUILTIN_CATALOGUE: tuple[CatalogueEntry, ...] = (
         CatalogueEntry(name, "sot", "baseline", "zoo.trackers.opencv_sot")
         for name in ("csrt", "kcf", "mil", "mosse", "medianflow", "boosting", "tld")
     ),
+    CatalogueEntry("box_average", "sot", "baseline", "zoo.trackers.ensemble"),
     CatalogueEntry("copy_first", "vos", "baseline", "zoo.trackers.vos_baselines"),
     CatalogueEntry("flow_warp", "vos", "baseline", "zoo.trackers.vos_baselines"),
     CatalogueEntry("finetrack", "mot", "method", "zoo.methods.finetrack", "finetrack"),
     CatalogueEntry("kfe_iff", "mot", "method", "zoo.methods.kfe_iff", "kfe_iff"),
     CatalogueEntry("sushi", "mot", "method", "zoo.methods.kfe_iff", "sushi"),
     CatalogueEntry("dmp", "vos", "method", "zoo.methods.dmp", "dmp"),
+    CatalogueEntry("sftrack", "sot", "method", "zoo.methods.sftrack", "sftrack"),
 )
 _BUILTIN_BY_NAME = {entry.name: entry for entry in BUILTIN_CATALOGUE}
 _BUILTIN_MODULES: tuple[str, ...] = tuple(dict.fromkeys(entry.module for entry in BUILTIN_CATALOGUE))

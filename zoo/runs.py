@@ -56,11 +56,19 @@ def find_last_run(output_root: str | Path, recipe: str | None = None) -> Path:
     """
     root = Path(output_root).expanduser().resolve()
     pattern = f"{recipe}/*/{LAST_CKPT}" if recipe else f"*/*/{LAST_CKPT}"
-    candidates = sorted(root.glob(pattern), key=lambda p: p.stat().st_mtime)
+    candidates = [(p.stat().st_mtime, p.parents[1]) for p in root.glob(pattern)]
+    # a run trained in phases keeps its checkpoints under <run>/<phase>/
+    phased = f"{recipe}/*/*/{LAST_CKPT}" if recipe else f"*/*/*/{LAST_CKPT}"
+    candidates += [(p.stat().st_mtime, p.parents[2]) for p in root.glob(phased) if (p.parents[2] / "config.yaml").is_file()]
     if not candidates:
         what = f"recipe {recipe!r}" if recipe else "any recipe"
         raise FileNotFoundError(f"resume=last: no run of {what} with {LAST_CKPT} under {root}")
-    return candidates[-1].parents[1]
+    return max(candidates, key=lambda c: c[0])[1]
+
+
+def phase_checkpoints(run_dir: Path) -> list[Path]:
+    """The ``last.ckpt`` files of a run trained in phases (``<run>/<phase>/checkpoints/last.ckpt``)."""
+    return sorted(Path(run_dir).glob(f"*/{LAST_CKPT}"))
 
 
 def resolve_resume(value: str, output_root: str | Path, recipe: str | None = None) -> Path:
@@ -72,6 +80,8 @@ def resolve_resume(value: str, output_root: str | Path, recipe: str | None = Non
     run_dir = find_last_run(output_root, recipe) if value == "last" else Path(value).expanduser().resolve()
     if not run_dir.is_dir():
         raise FileNotFoundError(f"resume={value}: run directory {run_dir} does not exist")
+    if (run_dir / "config.yaml").is_file() and phase_checkpoints(run_dir):
+        return run_dir  # trained in phases: zoo.train finds the unfinished phase itself
     for needed in ("config.yaml", LAST_CKPT):
         if not (run_dir / needed).is_file():
             raise FileNotFoundError(f"resume={value}: {run_dir / needed} is missing; cannot resume this run")

@@ -36,6 +36,7 @@ Examples:
   python -m zoo.train recipe=finetrack trainer=ddp trainer.devices=4 logger=wandb
   python -m zoo.train recipe=finetrack data=mot17 data.root=/datasets/MOT17
   python -m zoo.train resume=last recipe=finetrack
+  python -m zoo.train recipe=sftrack phase=seg2box model.init_from=RUN/spectral/checkpoints/last.ckpt
 Options:
   --help, -h        this message
   --cfg             print the composed config and exit (nothing is trained)
@@ -227,8 +228,87 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Any]:
     return callbacks
 
 
+PHASE_DONE = "phase_done.json"
+#: "<run_dir>::<phase>" of the phase being trained, for DDP ranks Lightning relaunches
+PHASE_ENV = "ZOO_PHASE"
+
+
+def phase_config(cfg: DictConfig, name: str, run_dir: Path) -> DictConfig:
+    """The config of phase ``name``: the run's config with the phase's overrides merged over it."""
+    base = OmegaConf.masked_copy(cfg, [k for k in cfg if k not in ("phases", "phase")])
+    try:
+        out = OmegaConf.merge(base, cfg.phases[name])
+    except Exception as error:
+        raise ConfigError(f"phases.{name}: cannot merge its overrides: {error}") from None
+    out.phases, out.phase = None, None
+    out.run_dir = str(run_dir / name)
+    return out
+
+
+def run_phases(cfg: DictConfig) -> Path:
+    """Train the recipe's ``phases`` in order (see ``zoo/conf/train.yaml``); returns the run directory.
+
+    A phase whose directory holds ``phase_done.json`` is finished and skipped; one with a ``last.ckpt`` and
+    no marker is resumed from it; a new phase starts from the previous phase's ``last.ckpt``.
+    """
+    import shutil
+
+    names = [str(n) for n in cfg.phases]
+    if cfg.phase is not None and str(cfg.phase) not in names:
+        raise ConfigError(f"phase={cfg.phase}: this recipe's phases are {names}")
+    if not _is_rank_zero() and os.environ.get(PHASE_ENV):
+        # a DDP rank relaunched by Lightning re-runs this command: it joins the phase rank 0 is training
+        root, _, current = os.environ[PHASE_ENV].partition("::")
+        cfg.run_dir, cfg.phase = root, current
+    run_dir = choose_run_dir(cfg.output_root, cfg.recipe_name, cfg.run_dir)
+    os.environ[RUN_DIR_ENV] = str(run_dir)
+    cfg.run_dir = str(run_dir)
+    if _is_rank_zero():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    previous = cfg.model.get("init_from")
+    last_dir = None
+    for name in names:
+        pdir = run_dir / name
+        selected = cfg.phase is None or str(cfg.phase) == name
+        if (pdir / PHASE_DONE).is_file() or not selected:
+            if (pdir / LAST_CKPT).is_file():
+                previous = str(pdir / LAST_CKPT)
+            if selected:
+                print(f"[zoo] phase {name}: finished earlier ({pdir / PHASE_DONE}), skipped")
+            continue
+        pcfg = phase_config(cfg, name, run_dir)
+        resume = pdir / LAST_CKPT if (pdir / LAST_CKPT).is_file() else None
+        if resume is None and previous:
+            pcfg.model.init_from = str(previous)
+        print(f"[zoo] phase {name} ({names.index(name) + 1}/{len(names)})")
+        os.environ.pop(RUN_DIR_ENV, None)
+        os.environ[PHASE_ENV] = f"{run_dir}::{name}"  # inherited by relaunched DDP ranks
+        run(pcfg, resume)
+        os.environ.pop(PHASE_ENV, None)
+        if _is_rank_zero():
+            atomic_write_text(pdir / PHASE_DONE, '{"done": true}\n')
+        previous, last_dir = str(pdir / LAST_CKPT), pdir
+    os.environ[RUN_DIR_ENV] = str(run_dir)
+    if last_dir is not None and last_dir.name == names[-1] and _is_rank_zero():
+        # the finished model where a one-phase run keeps it: evaluate, publish and the leaderboard find it
+        for rel in (LAST_CKPT, Path("results.json"), Path("README.md")):
+            if (last_dir / rel).is_file():
+                (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                tmp = run_dir / rel.parent / f".{rel.name}.tmp"
+                shutil.copyfile(last_dir / rel, tmp)
+                os.replace(tmp, run_dir / rel)
+    return run_dir
+
+
 def run(cfg: DictConfig, ckpt_path: Path | None = None) -> Path:
-    """Train ``cfg.model`` on ``cfg.data`` with ``cfg.trainer``; returns the run directory."""
+    """Train ``cfg.model`` on ``cfg.data`` with ``cfg.trainer``; returns the run directory.
+
+    A config with ``phases`` trains them in order (:func:`run_phases`); ``ckpt_path`` is then ignored, each
+    phase finds its own.
+    """
+    if cfg.get("phases"):
+        return run_phases(cfg)
     import lightning as L
     from hydra.utils import instantiate
 

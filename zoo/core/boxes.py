@@ -187,3 +187,28 @@ def clip_boxes(boxes: Boxes, width: float, height: float) -> Boxes:
     # Keep a float32 input float32 (a float64 bound array would silently upcast it).
     dtype = boxes.dtype if boxes.dtype.kind == "f" else np.float64
     return np.clip(boxes.astype(dtype, copy=False), 0, np.array([width, height, width, height], dtype=dtype))
+
+
+def box_masks(boxes: Boxes, height: int, width: int) -> Boxes:
+    """(..., 4) ``xyxy`` boxes -> (..., height, width) float masks, 1 at pixels whose centre lies in the box.
+
+    Pixel (y, x) has centre (x + 0.5, y + 0.5). A box with a NaN coordinate (an absent target) gives an
+    empty mask.
+    """
+    _check(boxes)
+    if is_tensor(boxes):
+        import torch
+
+        xs = torch.arange(width, dtype=boxes.dtype, device=boxes.device) + 0.5
+        ys = torch.arange(height, dtype=boxes.dtype, device=boxes.device) + 0.5
+        b = boxes[..., None]
+        inx = (xs >= b[..., 0, :]) & (xs < b[..., 2, :])
+        iny = (ys >= b[..., 1, :]) & (ys < b[..., 3, :])
+        return (iny[..., :, None] & inx[..., None, :]).to(boxes.dtype)
+    b = np.asarray(boxes, np.float64)[..., None]
+    xs = np.arange(width) + 0.5
+    ys = np.arange(height) + 0.5
+    with np.errstate(invalid="ignore"):
+        inx = (xs >= b[..., 0, :]) & (xs < b[..., 2, :])
+        iny = (ys >= b[..., 1, :]) & (ys < b[..., 3, :])
+    return (iny[..., :, None] & inx[..., None, :]).astype(np.float32)

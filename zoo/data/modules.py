@@ -24,6 +24,7 @@ import lightning as L
 
 from zoo.data.benchmarks import BENCHMARKS, Benchmark, Task, synth_benchmark_root
 from zoo.data.datasets import MOTGroupDataset, SOTPairDataset, VideoClipDataset, collate
+from zoo.data.ensemble import SOTWindowDataset
 from zoo.data.formats import davis, got10k, jhmdb, lasot, motchallenge, otb, trackingnet
 from zoo.data.samplers import (
     EvenBatches,
@@ -376,9 +377,9 @@ class MOTDataModule(_TrackingDataModule):
 # ----------------------------------------------------------------------------------------------- video
 #: benchmarks a VideoDataModule trains on (``train_benchmark``); ``jhmdb`` and ``synth_kp`` are evaluation only
 TRAIN_BENCHMARKS = ("videos", "folder", "davis17", "synth_vos")
-
 #: keypoint benchmarks in the JHMDB layout (split files of clip folders)
 KEYPOINT_BENCHMARKS = ("jhmdb", "synth_kp")
+
 
 class VideoDataModule(_TrackingDataModule):
     """Self-supervised video: unlabelled clips with a frame-gap schedule for training; first-frame-annotated
@@ -622,13 +623,17 @@ class SOTDataModule(_TrackingDataModule):
         benchmark: ``got10k``, ``lasot``, ``otb`` (evaluation only, every sequence), ``trackingnet``
             (splits ``TRAIN``/``TEST``) or ``synth_sot``.
         train_split, val_split: split names (GOT-10k ``train``/``val``/``test``, LaSOT ``train``/``test``).
-        mode: ``pair`` (template/search crops) or ``clip`` (whole frames, ``clip_len`` frames).
+        mode: ``pair`` (template/search crops), ``clip`` (whole frames, ``clip_len`` frames) or ``window``
+            (whole frames with every base tracker's box, for ensembles: :class:`~zoo.data.ensemble.SOTWindowDataset`).
         template_size, search_size, context, search_factor, max_gap, center_jitter, scale_jitter: pair
             sampling and cropping (see ``SOTPairDataset``).
         clip_len, clip_stride, image_size: clip mode (frames resized/letterboxed to ``image_size``).
         batch_size: samples per batch.
         with_masks: return target masks where the benchmark has them (ZooSynth-SOT).
         hflip, color_jitter, normalize: augmentation and normalisation.
+        trackers, window, tracker_cache, tracker_workers: window mode: the base trackers (registered SOT
+            baselines, in channel order), frames per window, the cache folder (None: ``$ZOO_DATA/trackers``)
+            and the processes that fill it.
         seed, num_workers, synth_preset, synth_root, even_batches: as for ``MOTDataModule``.
     """
 
@@ -640,7 +645,7 @@ class SOTDataModule(_TrackingDataModule):
         benchmark: str = "synth_sot",
         train_split: str | None = "train",
         val_split: str | None = "val",
-        mode: Literal["pair", "clip"] = "pair",
+        mode: Literal["pair", "clip", "window"] = "pair",
         template_size: int = 64,
         search_size: int = 128,
         context: float = 0.5,
@@ -663,6 +668,10 @@ class SOTDataModule(_TrackingDataModule):
         pin_memory: bool = False,
         persistent_workers: bool = False,
         even_batches: EvenBatches = "drop",
+        trackers: Sequence[str] | None = None,
+        window: int = 5,
+        tracker_cache: str | None = None,
+        tracker_workers: int | None = None,
     ) -> None:
         super().__init__(
             root=root,
@@ -677,8 +686,16 @@ class SOTDataModule(_TrackingDataModule):
             persistent_workers=persistent_workers,
             even_batches=even_batches,
         )
-        if mode not in ("pair", "clip"):
-            raise ValueError(f"mode must be 'pair' or 'clip', got {mode!r}")
+        if mode not in ("pair", "clip", "window"):
+            raise ValueError(f"mode must be 'pair', 'clip' or 'window', got {mode!r}")
+        if mode == "window" and not trackers:
+            raise ValueError("mode=window needs data.trackers: the base SOT trackers, e.g. [csrt, kcf]")
+        self.window_args = {
+            "sources": list(trackers or []),
+            "window": int(window),
+            "cache_dir": tracker_cache,
+            "workers": tracker_workers,
+        }
         self.mode = mode
         self.pair_args = {
             "template_size": int(template_size),
@@ -696,7 +713,7 @@ class SOTDataModule(_TrackingDataModule):
         self.batch_size = int(batch_size)
         self.hflip, self.color_jitter = float(hflip), float(color_jitter)
         self.normalize = normalize
-        self._train_ds: SOTPairDataset | None = None
+        self._train_ds: SOTPairDataset | SOTWindowDataset | None = None
         self._check_roots()
 
     #: benchmarks without split folders: a glob one sequence must match
@@ -726,7 +743,15 @@ class SOTDataModule(_TrackingDataModule):
             return otb.load_otb(root)
         return trackingnet.load_trackingnet(root, split)
 
-    def train_dataset(self) -> SOTPairDataset:
+    def train_dataset(self) -> SOTPairDataset | SOTWindowDataset:
+        if self._train_ds is None and self.mode == "window":
+            self._train_ds = SOTWindowDataset(
+                self.sequences(self._train_split()),
+                image_size=self.image_size,
+                with_masks=self.pair_args["with_masks"],
+                hflip=self.hflip,
+                **self.window_args,
+            )
         if self._train_ds is None:
             if self.mode == "pair":
                 tf = photometric_transform(
