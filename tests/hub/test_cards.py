@@ -100,7 +100,7 @@ def _info_as(trained_run, name: str, task: str, *, benchmark: str | None = None,
     ("finetrack", "mot", ["64.3", "1272", "MOT20", "52.7", "ren2023focus", "Flow Alignment FPN"]),
     ("kfe_iff", "mot", ["68.6", "893", "83.1", "cetintas2023sushi", "Key Frame Extraction"]),
     ("dmp", "vos", ["76.4", "64.9", "zhou2025dmp", "Reference Frame Memory Engine"]),
-    ("sftrack", "sot", ["no single headline number", "burceanu2021sftrack", "4 * (kt // 2) + 1"]),
+    ("sftrack", "sot", ["reports no numbers to reproduce", "burceanu2021sftrack", "zero padding in time", "AdamW"]),
 ])
 def test_method_templates(trained_run, name, task, facts):
     from huggingface_hub import ModelCard

@@ -10,6 +10,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
+from tests.methods.sftrack_fixtures import TINY_SFTRACK
 from zoo.config import available_recipes, compose
 from zoo.methods.sftrack import SFTrackModule
 from zoo.methods.sftrack.module import PHASE_PARTS
@@ -19,26 +20,6 @@ from zoo.tasks.protocols import SOTTracker
 RECIPES = ["sftrack", "sftrack_got10k"]
 SEVEN = ["csrt", "kcf", "mil", "mosse", "medianflow", "boosting", "tld"]
 SMALL = {"feat2seg_widths": [4, 8], "seg2box_widths": [2, 4], "image_size": [24, 32]}
-
-#: ``recipe=sftrack`` on ZooSynth tiny in seconds: two fast trackers, 24x32 frames, 3-frame windows
-TINY_SFTRACK = [
-    "recipe=sftrack",
-    "data.synth_preset=tiny",
-    "model.trackers=[kcf,mosse]",
-    "data.image_size=[24,32]",
-    "data.window=3",
-    "model.window=3",
-    "data.batch_size=2",
-    "data.num_workers=0",
-    "model.feat2seg_widths=[4,8]",
-    "model.seg2box_widths=[2,4]",
-    "model.gt_box_steps=1",
-    "trainer.max_epochs=1",
-    "trainer.limit_train_batches=2",
-    "phases.feat2seg.data.batch_size=4",
-    "phases.feat2seg.trainer.limit_train_batches=2",
-    "callbacks.tracking_eval.every_n_epochs=1",
-]
 
 
 def test_registered_as_an_sot_method():
@@ -274,3 +255,14 @@ def test_cached_base_trackers_give_the_live_result(tmp_path):
         outs[cached] = [tracker.step(f) for f in frames[1:]]
     for live, cached in zip(outs[False], outs[True], strict=True):
         assert np.allclose(live.box, cached.box) and np.array_equal(live.mask, cached.mask)
+
+
+def test_parts_an_earlier_phase_trained_are_fine_tuned_at_a_lower_rate():
+    model = SFTrackModule(trackers=["kcf", "mosse"], phase=3, lr=1e-2, finetune_lr_scale=0.1, **SMALL)
+    groups = model.configure_optimizers()["optimizer"].param_groups
+    new = {id(p) for p in model.net.seg2box.parameters()}
+    assert [g["lr"] for g in groups] == [1e-2, pytest.approx(1e-3)]
+    assert {id(p) for p in groups[0]["params"]} == new
+    assert {id(p) for p in model.net.feat2seg.parameters()} <= {id(p) for p in groups[1]["params"]}
+    first = SFTrackModule(trackers=["kcf", "mosse"], phase=1, **SMALL).configure_optimizers()["optimizer"]
+    assert len(first.param_groups) == 1

@@ -64,6 +64,8 @@ class SFTrackModule(L.LightningModule):
         lr, weight_decay, momentum, nesterov: optimiser settings (momentum/nesterov for SGD only).
         plateau_factor, plateau_patience: ReduceLROnPlateau on the epoch's training loss.
         gt_box_steps: phase 1 curriculum: optimiser steps fed GT boxes before the base trackers' boxes.
+        finetune_lr_scale: learning-rate factor of the parts an earlier phase trained (fine-tuned here);
+            the part this phase adds learns at ``lr``. 1.0: one learning rate for everything.
         supervise: phase 2: ``last`` (the current frame, as the online tracker uses it) or ``all`` frames.
         box_from: the tracker's box: ``seg2box`` or ``mask`` (None: ``mask`` before phase 3, else ``seg2box``).
         init_from: a checkpoint whose weights initialise this phase (the previous phase's ``last.ckpt``).
@@ -84,6 +86,7 @@ class SFTrackModule(L.LightningModule):
         plateau_factor: float = 0.5,
         plateau_patience: int = 2,
         gt_box_steps: int = 100,
+        finetune_lr_scale: float = 1.0,
         supervise: str = "last",
         box_from: str | None = None,
         init_from: str | None = None,
@@ -163,7 +166,15 @@ class SFTrackModule(L.LightningModule):
 
     def configure_optimizers(self) -> Any:
         hp = self.hparams
-        params = [p for p in self.parameters() if p.requires_grad]
+        phase = int(hp.phase)
+        earlier = set(PHASE_PARTS[phase - 1]) if phase > 1 else set()
+        new, tuned = [], []
+        for name, child in self.net.named_children():
+            group = tuned if name in earlier else new
+            group += [p for p in child.parameters() if p.requires_grad]
+        params = [{"params": new, "lr": hp.lr}]
+        if tuned:
+            params.append({"params": tuned, "lr": hp.lr * float(hp.finetune_lr_scale)})
         if hp.optimizer == "sgd":
             opt = torch.optim.SGD(
                 params,
