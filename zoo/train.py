@@ -229,7 +229,7 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Any]:
 
 
 PHASE_DONE = "phase_done.json"
-#: "<run_dir>::<phase>" of the phase being trained, for DDP ranks Lightning relaunches
+#: "<run_dir>::<phase>::<last phase>" of the phases being trained, for DDP ranks Lightning relaunches
 PHASE_ENV = "ZOO_PHASE"
 
 
@@ -256,10 +256,13 @@ def run_phases(cfg: DictConfig) -> Path:
     names = [str(n) for n in cfg.phases]
     if cfg.phase is not None and str(cfg.phase) not in names:
         raise ConfigError(f"phase={cfg.phase}: this recipe's phases are {names}")
+    chosen = names if cfg.phase is None else [str(cfg.phase)]
     if not _is_rank_zero() and os.environ.get(PHASE_ENV):
-        # a DDP rank relaunched by Lightning re-runs this command: it joins the phase rank 0 is training
-        root, _, current = os.environ[PHASE_ENV].partition("::")
-        cfg.run_dir, cfg.phase = root, current
+        # A DDP rank relaunched by Lightning re-runs this command once, during the first phase rank 0 trains
+        # in this process; later phases' fits reuse the ranks (no relaunch), so it stays for them too.
+        root, current, last = os.environ[PHASE_ENV].split("::")
+        cfg.run_dir = root
+        chosen = names[names.index(current) : names.index(last) + 1]
     run_dir = choose_run_dir(cfg.output_root, cfg.recipe_name, cfg.run_dir)
     os.environ[RUN_DIR_ENV] = str(run_dir)
     cfg.run_dir = str(run_dir)
@@ -270,7 +273,7 @@ def run_phases(cfg: DictConfig) -> Path:
     last_dir = None
     for name in names:
         pdir = run_dir / name
-        selected = cfg.phase is None or str(cfg.phase) == name
+        selected = name in chosen
         if (pdir / PHASE_DONE).is_file() or not selected:
             if (pdir / LAST_CKPT).is_file():
                 previous = str(pdir / LAST_CKPT)
@@ -283,7 +286,7 @@ def run_phases(cfg: DictConfig) -> Path:
             pcfg.model.init_from = str(previous)
         print(f"[zoo] phase {name} ({names.index(name) + 1}/{len(names)})")
         os.environ.pop(RUN_DIR_ENV, None)
-        os.environ[PHASE_ENV] = f"{run_dir}::{name}"  # inherited by relaunched DDP ranks
+        os.environ[PHASE_ENV] = f"{run_dir}::{name}::{chosen[-1]}"  # inherited by relaunched DDP ranks
         run(pcfg, resume)
         os.environ.pop(PHASE_ENV, None)
         if _is_rank_zero():

@@ -266,3 +266,53 @@ def test_parts_an_earlier_phase_trained_are_fine_tuned_at_a_lower_rate():
     assert {id(p) for p in model.net.feat2seg.parameters()} <= {id(p) for p in groups[1]["params"]}
     first = SFTrackModule(trackers=["kcf", "mosse"], phase=1, **SMALL).configure_optimizers()["optimizer"]
     assert len(first.param_groups) == 1
+
+
+@pytest.mark.ddp
+def test_tiny_ddp_three_phase_fit_metrics_equal_single_process_evaluate(tmp_path):
+    """Two CPU ranks (gloo) through all three phases: each relaunched rank joins the phase rank 0 trains, and
+    the final training-time AO equals a single-process zoo.evaluate of the checkpoint."""
+    import os
+    import subprocess
+    import sys
+
+    from zoo.evaluate import evaluate
+    from zoo.evaluate import load_config as evaluate_config
+
+    run_dir = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k not in ("ZOO_RUN_DIR", "ZOO_PHASE")}
+    env["ZOO_DATA"] = str(tmp_path / "data")
+    cmd = [
+        sys.executable,
+        "-m",
+        "zoo.train",
+        *TINY_SFTRACK,
+        "trainer=ddp_cpu",
+        f"run_dir={run_dir}",
+        "progress=none",
+    ]
+    out = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    doc = json.loads((run_dir / "results.json").read_text())
+    assert doc["hardware"]["world_size"] == 2 and doc["method"] == "sftrack"
+    assert all((run_dir / p / "phase_done.json").is_file() for p in ("feat2seg", "spectral", "seg2box"))
+    assert not (run_dir / "seg2box" / "seg2box").exists()  # no rank nested a phase inside a phase
+    os.environ["ZOO_DATA"], saved = str(tmp_path / "data"), os.environ.get("ZOO_DATA")
+    try:
+        (result,) = evaluate(
+            evaluate_config(
+                [
+                    f"model={run_dir / 'checkpoints' / 'last.ckpt'}",
+                    "data=synth_sot",
+                    "data.synth_preset=tiny",
+                    f"out={tmp_path / 'eval'}",
+                    "progress=false",
+                    "plots=false",
+                ]
+            )  # fmt: skip
+        )
+    finally:
+        if saved is not None:
+            os.environ["ZOO_DATA"] = saved
+    for key in ("AO", "SR0.5", "success_auc"):
+        assert result.metrics[key] == pytest.approx(doc["metrics"][key], abs=1e-9)

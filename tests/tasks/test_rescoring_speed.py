@@ -51,7 +51,9 @@ def test_rescoring_imports_no_model_stack_and_workers_agree(tmp_path: Path) -> N
 
 
 # --help lists trackers from the registry's static catalogue, so no CLI imports torch, OpenCV or a method.
-@pytest.mark.parametrize("module", ["zoo.evaluate", "zoo.train", "zoo.leaderboard", "zoo.publish", "zoo.demo"])
+@pytest.mark.parametrize(
+    "module", ["zoo.evaluate", "zoo.train", "zoo.leaderboard", "zoo.publish", "zoo.demo", "zoo.precompute"]
+)
 def test_help_imports_no_model_stack(module: str, tmp_path: Path) -> None:
     names, proc = _imported([module, "--help"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
