@@ -164,6 +164,10 @@ def test_tracker_refuses_bad_input():
         model.tracker(windw=3)
     with pytest.raises(ValueError, match="phase"):
         SFTrackModule(phase=4)
+    no_masks = {k: v for k, v in _batch().items() if k != "masks"}
+    with pytest.raises(ValueError, match="phase 2 is supervised by target masks"):
+        SFTrackModule(trackers=["kcf", "mosse"], phase=2, **SMALL).phase_losses(no_masks)
+    SFTrackModule(trackers=["kcf", "mosse"], phase=3, **SMALL).phase_losses(no_masks)  # boxes suffice
 
 
 # ------------------------------------------------------------------------------------------- end to end

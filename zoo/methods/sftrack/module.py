@@ -153,6 +153,11 @@ class SFTrackModule(L.LightningModule):
     def phase_losses(self, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         """This phase's loss (``loss``) and diagnostics for one batch."""
         phase = int(self.hparams.phase)
+        if phase < 3 and "masks" not in batch:
+            raise ValueError(
+                f"SFTrack++ phase {phase} is supervised by target masks: train it on a benchmark with masks "
+                "(ZooSynth-SOT) with data.with_masks=true; only phase 3 trains from boxes alone"
+            )
         return (
             self._phase1(batch) if phase == 1 else self._phase2(batch) if phase == 2 else self._phase3(batch)
         )
