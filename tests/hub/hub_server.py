@@ -579,3 +579,30 @@ class _Handler(BaseHTTPRequestHandler):
             headers["X-Linked-Size"] = str(len(entry.data))
         self._send(200, entry.data, headers, content_type="application/octet-stream")
         return True
+
+
+def publish_and_go_offline(run_dir: Any, prefix: str, hub: FakeHub, monkeypatch: Any) -> str:
+    """Publish a trained run (``zoo.publish``, tag ``v1``) to a private local Hub, check the repo's files,
+    load it once to fill the cache, stop the server and switch ``huggingface_hub`` offline. Returns the repo id
+    (``org/<prefix>-<random>``); ``zoo.load("hf-hub:<repo>@v1")`` then reads the cache only."""
+    import uuid
+
+    from huggingface_hub import HfApi, constants
+
+    import zoo
+    from zoo.publish import main as publish
+
+    private = FakeHub(token=hub.token)
+    endpoint = private.start()
+    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+    repo = f"org/{prefix}-{uuid.uuid4().hex[:6]}"
+    try:
+        assert publish([f"run={run_dir}", f"repo_id={repo}", "tag=v1"]) == 0
+        files = HfApi().list_repo_files(repo)
+        assert {"README.md", "config.json", "model.safetensors", "results/results.json"} <= set(files)
+        zoo.load(f"hf-hub:{repo}@v1")  # fills the cache
+    finally:
+        private.stop()
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    return repo

@@ -5,24 +5,21 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
-from .hub_server import FakeHub
+from .hub_server import publish_and_go_offline
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use .content=:DeprecationWarning")
 
 
 def test_kfe_iff_publish_then_load_offline_tracks_like_the_checkpoint(hub, tmp_path, monkeypatch, capsys):
-    from huggingface_hub import HfApi, constants
     from safetensors.torch import load_file
 
     import zoo
     from zoo.config import compose
     from zoo.evaluate import evaluate
     from zoo.evaluate import load_config as evaluate_config
-    from zoo.publish import main as publish
     from zoo.train import run
 
     monkeypatch.setenv("ZOO_RUN_DIR", "")
@@ -31,21 +28,8 @@ def test_kfe_iff_publish_then_load_offline_tracks_like_the_checkpoint(hub, tmp_p
                    f"model.feature_cache={tmp_path / 'cache'}", f"run_dir={tmp_path / 'run'}", "progress=none"])
     run_dir = run(cfg)
 
-    private = FakeHub(token=hub.token)
-    endpoint = private.start()
-    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
-    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
-    repo = f"org/kfe-iff-{uuid.uuid4().hex[:6]}"
-    try:
-        assert publish([f"run={run_dir}", f"repo_id={repo}", "tag=v1"]) == 0
-        files = HfApi().list_repo_files(repo)
-        assert {"README.md", "config.json", "model.safetensors", "results/results.json"} <= set(files)
-        zoo.load(f"hf-hub:{repo}@v1")  # fills the cache
-    finally:
-        private.stop()
+    repo = publish_and_go_offline(run_dir, "kfe-iff", hub, monkeypatch)
     capsys.readouterr()
-
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     tracker = zoo.load(f"hf-hub:{repo}@v1")
     assert tracker.kfe is not None and tracker.kfe_mode == "clip"  # KFE settings come back from config.json
     snapshot = next((tmp_path / "hf-cache").glob("models--*/snapshots/*"))

@@ -5,46 +5,27 @@ the card lists the choices the paper leaves open."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
 from tests.methods.sftrack_fixtures import TINY_SFTRACK
 
-from .hub_server import FakeHub
+from .hub_server import publish_and_go_offline
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use .content=:DeprecationWarning")
 
 
 def test_sftrack_publish_then_load_offline_tracks_like_the_checkpoint(hub, tmp_path, monkeypatch, capsys):
-    from huggingface_hub import HfApi, constants
-
     import zoo
     from zoo.config import compose
     from zoo.evaluate import evaluate
     from zoo.evaluate import load_config as evaluate_config
-    from zoo.publish import main as publish
     from zoo.train import run
 
     monkeypatch.setenv("ZOO_RUN_DIR", "")
     run_dir = run(compose([*TINY_SFTRACK, f"run_dir={tmp_path / 'run'}", "progress=none"]))
-    private = FakeHub(token=hub.token)
-    endpoint = private.start()
-    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
-    monkeypatch.setattr(
-        constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}"
-    )
-    repo = f"org/sftrack-{uuid.uuid4().hex[:6]}"
-    try:
-        assert publish([f"run={run_dir}", f"repo_id={repo}", "tag=v1"]) == 0
-        files = HfApi().list_repo_files(repo)
-        assert {"README.md", "config.json", "model.safetensors", "results/results.json"} <= set(files)
-        zoo.load(f"hf-hub:{repo}@v1")  # fills the cache
-    finally:
-        private.stop()
+    repo = publish_and_go_offline(run_dir, "sftrack", hub, monkeypatch)
     capsys.readouterr()
-
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     tracker = zoo.load(f"hf-hub:{repo}@v1")
     assert [s.name for s in tracker.sources] == ["kcf", "mosse"] and tracker.box_from == "seg2box"
     docs = []
