@@ -218,3 +218,27 @@ def test_fast_palette_decoder_equals_pillow(tmp_path):
     Image.fromarray(np.where(labels > 0, 255, 0).astype(np.uint8)).save(grey)
     assert _plain_palette_png(grey.read_bytes()) is None
     np.testing.assert_array_equal(read_palette_mask(grey), (labels > 0).astype(np.uint8))
+
+
+def test_palette_mask_frames_read_lazily(tmp_path):
+    """PaletteMaskFrames reads a file when it is indexed (so a broken file fails then, naming itself), gives
+    read_palette_mask's labels as read-only arrays, and slices without reading."""
+    from zoo.data.formats.davis import PaletteMaskFrames
+
+    rng = np.random.default_rng(3)
+    labels = [rng.choice(np.array([0, 1, 2, 255], np.uint8), size=(9, 14)) for _ in range(4)]
+    paths = [write_palette_mask(tmp_path / f"{t:05d}.png", m) for t, m in enumerate(labels)]
+    sub = tmp_path / "00004.png"
+    sub.write_bytes(_png_bytes(labels[0], [0, 1, 0, 1, 1, 0, 1, 0, 0]))  # Pillow's path
+    broken = tmp_path / "00005.png"
+    broken.write_bytes(b"not a png")
+    frames = PaletteMaskFrames([*paths, sub, broken, tmp_path / "missing.png"])
+    assert len(frames) == 7 and len(frames[1:3]) == 2 and frames[1:3].paths == paths[1:3]
+    for t in range(4):
+        np.testing.assert_array_equal(frames[t], labels[t])
+        assert frames[t].dtype == np.uint8 and not frames[t].flags.writeable
+    np.testing.assert_array_equal(frames[4], labels[0])
+    with pytest.raises(FormatError, match="00005.png"):
+        frames[5]
+    with pytest.raises(FormatError, match="missing.png: mask file not found"):
+        frames[6]

@@ -251,3 +251,88 @@ def test_bad_input_raises():
         jf_sequence(gt.astype(float), gt)
     with pytest.raises(ValueError, match="void_mode"):
         object_scores(gt, gt, 1, void_mode="drop")
+
+
+class _CountingFrames:
+    """A lazy sequence of frames that counts how often each frame is read."""
+
+    def __init__(self, frames: np.ndarray) -> None:
+        self.frames, self.reads = frames, np.zeros(len(frames), int)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            view = _CountingFrames.__new__(_CountingFrames)
+            view.frames, view.reads = self.frames[index], self.reads[index]  # reads: a view, counts go back
+            return view
+        self.reads[index] += 1
+        return self.frames[index]
+
+
+from collections.abc import Sequence as _Seq  # noqa: E402
+
+_Seq.register(_CountingFrames)
+
+
+def test_frame_sequences_and_dtypes_score_as_stacks():
+    """A lazy sequence of frames (as re-scoring reads them), a list, read-only row-strided views and
+    int64 maps (numpy's crop path instead of OpenCV's) and tensors all give the stacked uint8 result, exactly;
+    each lazy frame is read at most once (the last ground-truth frame never: it is not scored; the first and
+    last predictions only for their size)."""
+    rng = np.random.default_rng(11)
+    gt, pred = _label_maps(rng, 9, 48, 70, 3)
+    ref = jf_sequence(gt, pred)
+    padded = np.zeros((9, 48, 71), np.uint8)  # rows one byte wider, as the PNG reader's views are
+    padded[:, :, 1:] = pred
+    views = [np.frombuffer(m.tobytes(), np.uint8).reshape(48, 71)[:, 1:] for m in padded]
+    assert not views[0].flags.writeable and views[0].strides == (71, 1)
+    lazy_gt, lazy_pred = _CountingFrames(gt), _CountingFrames(pred)
+    for got in (
+        jf_sequence(lazy_gt, lazy_pred),
+        jf_sequence(list(gt), views),
+        jf_sequence(gt.astype(np.int64), pred.astype(np.int64)),
+        jf_sequence(torch.from_numpy(gt), torch.from_numpy(pred)),
+    ):
+        np.testing.assert_array_equal(got["J_per_frame"], ref["J_per_frame"])
+        np.testing.assert_array_equal(got["F_per_frame"], ref["F_per_frame"])
+        assert got["sequence"] == ref["sequence"]
+    np.testing.assert_array_equal(lazy_gt.reads, [1, 1, 1, 1, 1, 1, 1, 1, 0])
+    np.testing.assert_array_equal(lazy_pred.reads, [1, 1, 1, 1, 1, 1, 1, 1, 1])
+
+
+def test_objects_on_the_frame_edges_match_trackeval():
+    """The crop is clipped to the frame: objects cut by every edge and corner score as TrackEval scores
+    them on the whole frame."""
+    h, w = 40, 64
+    gt = np.zeros((6, h, w), np.uint8)
+    pred = np.zeros_like(gt)
+    gt[0, :10, :12] = 1  # top-left corner
+    pred[0, :12, :9] = 1
+    gt[1, -7:, -5:] = 1  # bottom-right corner
+    pred[1, -9:, -8:] = 1
+    gt[2, :, :3] = 1  # the whole left edge
+    pred[2, 2:, :4] = 1
+    gt[3] = 1  # the full frame
+    pred[3, 1:, 1:] = 1
+    gt[4, 20:30, -1:] = 1  # one column on the right edge
+    pred[4, -1:, 10:30] = 1  # one row on the bottom edge
+    pred[5, 5:9, 5:9] = 1  # empty ground truth
+    j_ref, f_ref = trackeval_jf(gt == 1, pred == 1)
+    j, f = object_scores(gt, pred, 1)
+    np.testing.assert_allclose(j[0], j_ref, rtol=0, atol=TOL)
+    np.testing.assert_allclose(f[0], f_ref, rtol=0, atol=TOL)
+
+
+def test_lazy_frames_of_another_size_are_named():
+    gt = np.zeros((5, 8, 8), np.uint8)
+    gt[:, 2:5, 2:5] = 1
+    frames = list(gt)
+    frames[3] = np.zeros((8, 9), np.uint8)
+    with pytest.raises(ValueError, match=r"frame 3 has gt \(8, 8\), pred \(8, 9\)"):
+        jf_sequence(gt, frames)
+    frames = list(gt)
+    frames[-1] = np.zeros((7, 8), np.uint8)  # not scored, still checked
+    with pytest.raises(ValueError, match=r"frame 4 has pred \(7, 8\)"):
+        jf_sequence(gt, frames)

@@ -48,6 +48,14 @@ def test_masks_layout_hand_computed_j_and_rescoring(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "davis" / "JPEGImages")
     gt_only = vos.load_davis_annotations(tmp_path / "davis", "val")
     assert vos.score_results(out, gt_only, None, benchmark="davis17").metrics == res.metrics
+    good = (out / "blob" / "00002.png").read_bytes()
+    davis.write_palette_mask(out / "blob" / "00002.png", np.zeros((7, 9), np.uint8))
+    with pytest.raises(ValueError, match=r"sequence blob: .*frame 2 has gt \(\d+, \d+\), pred \(7, 9\)"):
+        vos.score_results(out, gt_only, None, benchmark="davis17")
+    (out / "blob" / "00002.png").write_bytes(b"broken")
+    with pytest.raises(davis.FormatError, match=r"blob/00002\.png: unreadable image"):
+        vos.score_results(out, gt_only, None, benchmark="davis17")
+    (out / "blob" / "00002.png").write_bytes(good)
     (out / "blob" / "00004.png").unlink()
     with pytest.raises(FileNotFoundError, match=r"blob frame 4: expected .*00004\.png"):
         vos.score_results(out, gt_only, None, benchmark="davis17")

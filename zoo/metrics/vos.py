@@ -39,9 +39,8 @@ BOUND_TH = 0.008
 VOID = 255
 SUMMARY_KEYS = ("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay")
 VoidMode = Literal["background", "ignore"]
-
-# Frames compared at once when building per-object masks: bounds memory at ~32 MiB per boolean array.
-_CHUNK_PIXELS = 1 << 25
+# T label maps: a (T, H, W) array or tensor, or a sequence of (H, W) arrays (read lazily, frame by frame).
+LabelFrames = Any
 
 
 def boundary_radius(height: int, width: int, bound_th: float = BOUND_TH) -> int:
@@ -99,25 +98,62 @@ def _f_crop(gt: np.ndarray, pred: np.ndarray, kernel: np.ndarray) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def _crop_bounds(
+    rows: np.ndarray, cols: np.ndarray, height: int, width: int
+) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1) of the occupied rows/cols with one pixel of margin, clipped to the frame; None if
+    nothing is occupied.
+
+    One pixel of margin on every side: boundary pixels sit up to one pixel above/left of a mask, and an
+    all-background last row/column makes the crop's border rule agree with the full frame's."""
+    ys = np.flatnonzero(rows)
+    if ys.size == 0:
+        return None
+    xs = np.flatnonzero(cols)
+    return (
+        max(int(ys[0]) - 1, 0),
+        min(int(ys[-1]) + 2, height),
+        max(int(xs[0]) - 1, 0),
+        min(int(xs[-1]) + 2, width),
+    )
+
+
+def _occupied_box(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int] | None:
+    """:func:`_crop_bounds` of the pixels that are non-zero in either of two (H, W) maps."""
+    height, width = a.shape
+    if a.dtype == b.dtype and a.dtype in (np.uint8, np.bool_):
+        # OpenCV: one vectorised OR and one bounding-rectangle pass (numpy's any() per axis is several
+        # passes); bool shares uint8's layout, and a row stride other than the width is fine.
+        x, y, w, h = cv2.boundingRect(cv2.bitwise_or(a.view(np.uint8), b.view(np.uint8)))
+        if w == 0:
+            return None
+        return max(y - 1, 0), min(y + h + 1, height), max(x - 1, 0), min(x + w + 1, width)
+    union = (a != 0) | (b != 0)
+    return _crop_bounds(union.any(axis=1), union.any(axis=0), height, width)
+
+
+def _pair_scores(g: np.ndarray, p: np.ndarray, kernel: np.ndarray) -> tuple[float, float]:
+    """J and F of one object on one frame from (h, w) bool maps that hold both masks with a 1-pixel margin
+    (or reach the frame's edge)."""
+    union = g | p
+    x, y, w, h = cv2.boundingRect(union.view(np.uint8))
+    if w == 0:
+        return 1.0, 1.0  # both empty
+    height, width = g.shape
+    y0, y1, x0, x1 = max(y - 1, 0), min(y + h + 1, height), max(x - 1, 0), min(x + w + 1, width)
+    g = g[y0:y1, x0:x1]
+    p = p[y0:y1, x0:x1]
+    j = np.count_nonzero(g & p) / np.count_nonzero(union[y0:y1, x0:x1])
+    return j, _f_crop(g, p, kernel)
+
+
 def _scores_chunk(gt: np.ndarray, pred: np.ndarray, kernel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame J and F for (t, H, W) bool masks of one object."""
-    t, height, width = gt.shape
+    t = gt.shape[0]
     j = np.ones(t)
     f = np.ones(t)
-    union = gt | pred
-    rows = union.any(axis=2)
-    cols = union.any(axis=1)
-    for i in np.flatnonzero(rows.any(axis=1)):
-        ys = np.flatnonzero(rows[i])
-        xs = np.flatnonzero(cols[i])
-        # One pixel of margin on every side: boundary pixels sit up to one pixel above/left of a mask, and
-        # an all-background last row/column makes the crop's border rule agree with the full frame's.
-        y0, y1 = max(ys[0] - 1, 0), min(ys[-1] + 2, height)
-        x0, x1 = max(xs[0] - 1, 0), min(xs[-1] + 2, width)
-        g = gt[i, y0:y1, x0:x1]
-        p = pred[i, y0:y1, x0:x1]
-        j[i] = np.count_nonzero(g & p) / np.count_nonzero(g | p)
-        f[i] = _f_crop(g, p, kernel)
+    for i in range(t):
+        j[i], f[i] = _pair_scores(gt[i], pred[i], kernel)
     return j, f
 
 
@@ -149,8 +185,8 @@ def _check_pair(gt: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def object_scores(
-    gt_labels: np.ndarray,
-    pred_labels: np.ndarray,
+    gt_labels: LabelFrames,
+    pred_labels: LabelFrames,
     num_objects: int,
     void: int | None = VOID,
     void_mode: VoidMode = "background",
@@ -161,8 +197,10 @@ def object_scores(
     """Per-object, per-frame J and F on every given frame (no frame is dropped here).
 
     Args:
-        gt_labels: (T, H, W) integer label maps; 0 background, 1..K objects, ``void`` void, ids > K ignored.
-        pred_labels: (T, H, W) integer label maps with values in 0..K.
+        gt_labels: T integer label maps of one (H, W) size: a (T, H, W) array or tensor, or any sequence of
+            (H, W) arrays, indexed once per frame in order (a lazy reader's frames are decoded one at a time
+            and never stacked); 0 background, 1..K objects, ``void`` void, ids > K ignored.
+        pred_labels: the same for the prediction, values in 0..K.
         num_objects: K.
         void: the void label (None: no void label).
         void_mode: "background" (void is background) or "ignore" (void pixels leave both masks).
@@ -177,50 +215,98 @@ def object_scores(
         raise ValueError(f"void_mode must be 'background' or 'ignore', got {void_mode!r}")
     if void is not None and 0 < void <= num_objects:
         raise ValueError(f"void label {void} collides with object ids 1..{num_objects}")
-    _check_pred_ids(pred_labels, num_objects, first_frame)
-    t_total, height, width = gt_labels.shape
-    kernel = disk(boundary_radius(height, width, bound_th))
+    t_total = len(gt_labels)
     j = np.ones((num_objects, t_total))
     f = np.ones((num_objects, t_total))
-    step = max(1, _CHUNK_PIXELS // max(1, height * width))
-    for s in range(0, t_total, step):
-        gt_c = gt_labels[s : s + step]
-        pred_c = pred_labels[s : s + step]
-        valid = gt_c != void if (void_mode == "ignore" and void is not None) else None
+    ignore_void = void_mode == "ignore" and void is not None
+    shape, kernel = None, None
+    for t in range(t_total):
+        gt_t, pred_t = gt_labels[t], pred_labels[t]
+        if shape is None:
+            shape = gt_t.shape
+            kernel = disk(boundary_radius(*shape, bound_th))
+        if gt_t.shape != shape or pred_t.shape != shape:
+            raise ValueError(
+                f"label maps must be (T, H, W) of equal shapes: frame {t + first_frame} has gt {gt_t.shape}, "
+                f"pred {pred_t.shape}, the first frame {shape}"
+            )
+        _check_pred_ids(pred_t, num_objects, t + first_frame)
+        # Every object lies inside the box of all labelled pixels of either map (void and ids above K
+        # included: a larger crop with the margin is still exact), so the per-object masks are built on
+        # that crop only, not on the whole frame.
+        box = _occupied_box(gt_t, pred_t)
+        if box is None:
+            continue  # nothing labelled: every object scores 1 (empty union)
+        y0, y1, x0, x1 = box
+        gt_c = gt_t[y0:y1, x0:x1]
+        pred_c = pred_t[y0:y1, x0:x1]
+        valid = gt_c != void if ignore_void else None
         for k in range(num_objects):
             g = gt_c == k + 1
             p = pred_c == k + 1
             if valid is not None:
                 p &= valid
-            j[k, s : s + step], f[k, s : s + step] = _scores_chunk(g, p, kernel)
+            j[k, t], f[k, t] = _pair_scores(g, p, kernel)
     return j, f
 
 
-def _check_labels(gt: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    gt = to_numpy(gt)
-    pred = to_numpy(pred)
-    gt = np.asarray(gt)
-    pred = np.asarray(pred)
-    if gt.ndim != 3 or gt.shape != pred.shape:
+def _label_frame(frame: Any, name: str) -> np.ndarray:
+    """One (H, W) integer label map whose rows are contiguous (OpenCV takes any row stride, not a column
+    stride); not copied otherwise."""
+    m = np.asarray(to_numpy(frame))
+    if m.ndim != 2:
+        raise ValueError(f"label maps must be (T, H, W): a {name} frame has shape {m.shape}")
+    if m.dtype.kind not in "biu":
+        raise ValueError(f"{name} label maps must be integer (or bool), got dtype {m.dtype}")
+    return m if m.strides[-1] == m.itemsize else np.ascontiguousarray(m)
+
+
+class _Frames(Sequence):
+    """A sequence of label maps checked as each frame is read (:func:`_label_frame`); slicing stays lazy."""
+
+    def __init__(self, frames: Sequence[Any], name: str) -> None:
+        self._frames, self._name = frames, name
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return _Frames(self._frames[index], self._name)
+        return _label_frame(self._frames[index], self._name)
+
+
+def _frames(labels: LabelFrames, name: str) -> Sequence[np.ndarray]:
+    if isinstance(labels, _Frames):
+        return labels
+    if isinstance(labels, Sequence) and not isinstance(labels, (str, bytes)):
+        return _Frames(labels, name)
+    arr = np.asarray(to_numpy(labels))
+    if arr.ndim != 3:
+        raise ValueError(f"label maps must be (T, H, W), got {name} {arr.shape}")
+    if arr.dtype.kind not in "biu":
+        raise ValueError(f"{name} label maps must be integer (or bool), got dtype {arr.dtype}")
+    return _Frames(arr, name)
+
+
+def _check_labels(gt: LabelFrames, pred: LabelFrames) -> tuple[Sequence[np.ndarray], Sequence[np.ndarray]]:
+    gt_frames, pred_frames = _frames(gt, "gt"), _frames(pred, "pred")
+    if len(gt_frames) != len(pred_frames):
         raise ValueError(
-            f"label maps must be (T, H, W) of equal shapes, got gt {gt.shape}, pred {pred.shape}"
+            f"label maps must be (T, H, W) of equal shapes, got {len(gt_frames)} gt and {len(pred_frames)} "
+            "pred frames"
         )
-    for name, arr in (("gt", gt), ("pred", pred)):
-        if arr.dtype.kind not in "biu":
-            raise ValueError(f"{name} label maps must be integer (or bool), got dtype {arr.dtype}")
-    return gt, pred
+    return gt_frames, pred_frames
 
 
-def _check_pred_ids(pred: np.ndarray, num_objects: int, first_frame: int) -> None:
+def _check_pred_ids(pred: np.ndarray, num_objects: int, frame: int) -> None:
     if pred.size == 0:
         return
-    per_frame_max = pred.reshape(pred.shape[0], -1).max(axis=1)
-    per_frame_min = pred.reshape(pred.shape[0], -1).min(axis=1)
-    bad = np.flatnonzero((per_frame_max > num_objects) | (per_frame_min < 0))
-    if bad.size:
-        t = int(bad[0])
+    high = int(pred.max())
+    low = int(pred.min()) if pred.dtype.kind == "i" else 0
+    if high > num_objects or low < 0:
         raise ValueError(
-            f"prediction frame {t + first_frame} holds object id {int(per_frame_max[t])} (min {int(per_frame_min[t])}) "
+            f"prediction frame {frame} holds object id {high} (min {low}) "
             f"but the ground truth has {num_objects} objects (ids 1..{num_objects})"
         )
 
@@ -274,8 +360,9 @@ def jf_sequence(
     """J and F of one DAVIS sequence, per object.
 
     Args:
-        gt_masks: (T, H, W) integer label maps (palette indices), T >= 3.
-        pred_masks: (T, H, W) integer label maps; frame 0 and frame T-1 are not scored.
+        gt_masks: (T, H, W) integer label maps (palette indices), T >= 3; an array, a tensor, or a sequence
+            of (H, W) arrays.
+        pred_masks: the same for the prediction; frame 0 and frame T-1 are not scored.
         num_objects: K; default: the largest id of the first ground-truth frame (void excluded).
         void, void_mode, bound_th: see :func:`object_scores`.
         uint8_bins: reproduce the evaluator's uint8 decay bins (see :func:`decay_bins`).
@@ -286,13 +373,18 @@ def jf_sequence(
         object-averaged summary (keys of :data:`SUMMARY_KEYS`).
     """
     gt_masks, pred_masks = _check_labels(gt_masks, pred_masks)
-    if gt_masks.shape[0] < 3:
+    if len(gt_masks) < 3:
         raise ValueError(
-            f"a DAVIS sequence needs at least 3 frames (first and last are not scored), got "
-            f"{gt_masks.shape[0]}"
+            f"a DAVIS sequence needs at least 3 frames (first and last are not scored), got {len(gt_masks)}"
         )
+    first = gt_masks[0]
+    for t in (0, len(pred_masks) - 1):  # not scored, but a result of another size is still an error
+        if pred_masks[t].shape != first.shape:
+            raise ValueError(
+                f"label maps must be (T, H, W) of equal shapes: frame {t} has pred {pred_masks[t].shape}, gt "
+                f"{first.shape}"
+            )
     if num_objects is None:
-        first = gt_masks[0]
         if void is not None:
             first = np.where(first == void, 0, first)
         num_objects = int(first.max()) if first.size else 0

@@ -149,13 +149,19 @@ def _fully_annotated(seq: VOSSequence) -> bool:
     return len(seq.annotations) == len(seq.frames) and len(seq.frames) >= 3
 
 
-def _score_masks(seq: VOSSequence, pred: np.ndarray) -> tuple[Any, dict[str, Any]]:
+def _score_masks(seq: VOSSequence, pred: np.ndarray | Sequence[np.ndarray]) -> tuple[Any, dict[str, Any]]:
+    """J&F of one sequence; ``pred`` is (T, H, W) or T lazily read (H, W) frames (re-scoring)."""
     if not _fully_annotated(seq):
         return None, {}
-    gt = np.stack([davis.read_palette_mask(seq.annotations[t]) for t in range(len(seq.frames))])
-    if gt.shape != pred.shape:
-        raise ValueError(f"{seq.name}: results {pred.shape} and annotations {gt.shape} differ in shape")
-    res = vos_metrics.jf_sequence(gt, pred)
+    gt = davis.PaletteMaskFrames([seq.annotations[t] for t in range(len(seq.frames))])
+    if len(gt) != len(pred):
+        raise ValueError(f"{seq.name}: {len(pred)} result frames, {len(gt)} annotated frames")
+    try:
+        res = vos_metrics.jf_sequence(gt, pred)
+    except FormatError:
+        raise  # names its file already
+    except ValueError as error:  # a wrong size or object id: say which sequence
+        raise ValueError(f"sequence {seq.name}: {error}") from None
     payload = {"J": res["J"], "F": res["F"]}
     per_seq = dict(res["sequence"])
     per_seq["num_objects"] = int(res["num_objects"])
@@ -320,22 +326,19 @@ def run_benchmark(
     )  # fmt: skip
 
 
-def _read_mask_results(results_dir: Path, seq: VOSSequence) -> np.ndarray:
+def _read_mask_results(results_dir: Path, seq: VOSSequence) -> davis.PaletteMaskFrames:
+    """The result masks of one sequence, read lazily while scoring (their files are checked now)."""
     folder = results_dir / seq.name
     if not folder.is_dir():
         raise FileNotFoundError(
             f"no result for sequence {seq.name}: expected the folder {folder} of palette PNGs 00000.png ..."
         )
-    masks = []
-    for t in range(len(seq.frames)):
-        path = folder / f"{t:05d}.png"
-        if not path.is_file():
-            raise FileNotFoundError(f"no result for sequence {seq.name} frame {t}: expected {path}")
-        masks.append(davis.read_palette_mask(path))
-    shapes = {m.shape for m in masks}
-    if len(shapes) > 1:
-        raise FormatError(folder, f"result masks differ in size: {sorted(shapes)}")
-    return np.stack(masks)
+    names = [f"{t:05d}.png" for t in range(len(seq.frames))]
+    present = set(os.listdir(folder))  # one directory read, not a stat per frame
+    for t, name in enumerate(names):
+        if name not in present:
+            raise FileNotFoundError(f"no result for sequence {seq.name} frame {t}: expected {folder / name}")
+    return davis.PaletteMaskFrames([folder / name for name in names])
 
 
 def score_results(
