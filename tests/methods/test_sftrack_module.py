@@ -320,3 +320,35 @@ def test_tiny_ddp_three_phase_fit_metrics_equal_single_process_evaluate(tmp_path
             os.environ["ZOO_DATA"] = saved
     for key in ("AO", "SR0.5", "success_auc"):
         assert result.metrics[key] == pytest.approx(doc["metrics"][key], abs=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phase", ["feat2seg", "spectral", "seg2box"])
+def test_one_paper_size_training_step(phase, tmp_path):
+    """Each phase of the paper recipe, as composed (full-width U-Nets, seven channels, its window, 256 x 448
+    frames), takes one optimisation step on CPU. Two samples per batch, not the recipe's 8 (64 in phase 1):
+    the step's activations, not the code, are what a GPU is for."""
+    from zoo.train import phase_config
+
+    cfg = phase_config(compose(["recipe=sftrack_got10k"]), phase, tmp_path)
+    model = instantiate(cfg.model)
+    opt = model.configure_optimizers()["optimizer"]
+    h, w = cfg.data.image_size
+    t, k = int(cfg.data.window), len(cfg.model.trackers)
+    assert (h, w, k) == (256, 448, 7) and t == (1 if phase == "feat2seg" else 5)
+    batch = _batch(b=2, t=t, k=k, h=h, w=w)
+    batch["images"][..., 60:200, 100:300] += 0.7
+    batch["masks"][..., 60:200, 100:300] = 1
+    batch["boxes"][:] = torch.tensor([100.0, 60.0, 300.0, 200.0])
+    batch["channels"] = batch["boxes"][:, :, None] + 5 * torch.randn(2, t, k, 4)
+    if phase == "seg2box":
+        del batch["masks"]  # phase 3 trains from GOT-10k boxes alone
+    before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    model.train()
+    loss = model.phase_losses(batch)["loss"]
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    assert torch.isfinite(loss)
+    moved = [n for n, p in model.named_parameters() if p.requires_grad and not torch.equal(p, before[n])]
+    assert moved and {n.split(".")[1] for n in moved} == {n.split(".")[1] for n in before}
