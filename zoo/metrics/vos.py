@@ -118,13 +118,23 @@ def _crop_bounds(
     )
 
 
-def _occupied_box(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int] | None:
-    """:func:`_crop_bounds` of the pixels that are non-zero in either of two (H, W) maps."""
+def _occupied_box(
+    a: np.ndarray, b: np.ndarray, scratch: list[np.ndarray] | None = None
+) -> tuple[int, int, int, int] | None:
+    """:func:`_crop_bounds` of the pixels that are non-zero in either of two (H, W) maps.
+
+    ``scratch``: a one-slot list holding a reusable (H, W) uint8 buffer for the OR (filled on first use): a
+    fresh 480p array per frame costs its page faults again each time."""
     height, width = a.shape
     if a.dtype == b.dtype and a.dtype in (np.uint8, np.bool_):
         # OpenCV: one vectorised OR and one bounding-rectangle pass (numpy's any() per axis is several
         # passes); bool shares uint8's layout, and a row stride other than the width is fine.
-        x, y, w, h = cv2.boundingRect(cv2.bitwise_or(a.view(np.uint8), b.view(np.uint8)))
+        dst = None
+        if scratch is not None:
+            if not scratch or scratch[0].shape != a.shape:
+                scratch[:] = [np.empty(a.shape, np.uint8)]
+            dst = scratch[0]
+        x, y, w, h = cv2.boundingRect(cv2.bitwise_or(a.view(np.uint8), b.view(np.uint8), dst=dst))
         if w == 0:
             return None
         return max(y - 1, 0), min(y + h + 1, height), max(x - 1, 0), min(x + w + 1, width)
@@ -220,6 +230,7 @@ def object_scores(
     f = np.ones((num_objects, t_total))
     ignore_void = void_mode == "ignore" and void is not None
     shape, kernel = None, None
+    scratch: list[np.ndarray] = []
     for t in range(t_total):
         gt_t, pred_t = gt_labels[t], pred_labels[t]
         if shape is None:
@@ -234,7 +245,7 @@ def object_scores(
         # Every object lies inside the box of all labelled pixels of either map (void and ids above K
         # included: a larger crop with the margin is still exact), so the per-object masks are built on
         # that crop only, not on the whole frame.
-        box = _occupied_box(gt_t, pred_t)
+        box = _occupied_box(gt_t, pred_t, scratch)
         if box is None:
             continue  # nothing labelled: every object scores 1 (empty union)
         y0, y1, x0, x1 = box

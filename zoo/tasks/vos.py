@@ -338,7 +338,8 @@ def _read_mask_results(results_dir: Path, seq: VOSSequence) -> davis.PaletteMask
     for t, name in enumerate(names):
         if name not in present:
             raise FileNotFoundError(f"no result for sequence {seq.name} frame {t}: expected {folder / name}")
-    return davis.PaletteMaskFrames([folder / name for name in names])
+    base = os.fspath(folder)
+    return davis.PaletteMaskFrames([os.path.join(base, name) for name in names])
 
 
 def score_results(
