@@ -44,3 +44,28 @@ def test_render_writes_the_channel_picture(tmp_path, monkeypatch):
     ious = render.render(str(ckpt), 0, 5, tmp_path / "pic.png")
     assert (tmp_path / "pic.png").stat().st_size > 1000
     assert set(ious) == {"kcf", "mosse", "sftrack"} and all(0 <= v <= 1 for v in ious.values())
+
+
+def test_speed_benchmark_splits_the_tracker_into_its_parts(tmp_path, monkeypatch):
+    """benchmarks/sftrack_speed.py on a tiny net: every part is timed, the warm-cache frame is the sum of its
+    parts and the cold cache costs the base trackers on top; the training table has one row per phase."""
+    import importlib.util
+
+    from zoo.data.modules import SOTDataModule
+    from zoo.methods.sftrack import SFTrackModule
+
+    monkeypatch.setenv("ZOO_DATA", str(tmp_path / "data"))
+    spec = importlib.util.spec_from_file_location("sftrack_speed", BENCHMARKS / "sftrack_speed.py")
+    speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(speed)
+    model = SFTrackModule(trackers=["kcf", "mosse"], phase=3, window=3, feat2seg_widths=[4, 8],
+                          seg2box_widths=[2, 4], image_size=[24, 32]).eval()  # fmt: skip
+    seqs = SOTDataModule(synth_preset="tiny").sequences("val")[:1]
+    parts, frames = speed.tracker_parts(model, seqs, tmp_path / "cache")
+    assert frames == len(seqs[0]) - 1
+    names = {"base trackers (cold cache)", "cache read (warm cache)", "feat2seg", "spectral", "seg2box", "box"}
+    assert set(parts) == names and all(parts[n] > 0 for n in names)
+    assert len(list((tmp_path / "cache").rglob("*.npz"))) == 2  # one entry per base tracker
+    rows = speed.training_throughput("sftrack", steps=1, batch_cap=1)
+    assert [r[0] for r in rows] == ["feat2seg", "spectral", "seg2box"]
+    assert [r[1:3] for r in rows] == [(1, 1), (1, 5), (1, 5)] and all(r[3] > 0 for r in rows)
