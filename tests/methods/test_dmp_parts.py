@@ -121,6 +121,33 @@ def test_backward_restriction_allows_only_cycle_consistent_pairs():
             assert torch.equal(m[i], win(i, i + 1)[0])
 
 
+@pytest.mark.parametrize(("h", "w", "frames", "radius", "tile"), [(7, 9, 1, 2, 3), (13, 17, 3, 3, 4), (10, 6, 2, 12, 5)])
+@pytest.mark.parametrize("topk", [None, 10])
+def test_tiled_window_equals_the_dense_one_under_every_restriction(h, w, frames, radius, tile, topk):
+    """The tiled local window (480p inference) gives the dense masked block's answer: the plain window, the
+    cluster restriction and the backward (cycle-consistent) restriction, top-k or full softmax, tiles cut by
+    the grid's edges and a radius larger than the grid; backward_topk tiled equals its dense form."""
+    gen = torch.Generator().manual_seed(h * w + frames)
+    n, nc = h * w, frames * h * w
+    q = torch.randn(n, 8, generator=gen)
+    k = torch.randn(nc, 8, generator=gen)
+    v = torch.randn(nc, 5, generator=gen)
+    win = window_restriction(h, w, frames, radius)
+    cells = sorted(int(c) for qc, cc in win.tiles(tile) for c in qc)
+    assert cells == list(range(n))  # every query in exactly one tile
+    qc = torch.randint(0, 3, (n,), generator=gen)
+    cc = torch.randint(0, 4, (nc,), generator=gen)  # cluster 3 never matches: those rows fall back
+    bw_dense = backward_topk(q, k, win, 4, chunk=7)
+    bw_tiled = backward_topk(q, k, win, 4, tile=tile)
+    assert torch.equal(bw_dense, bw_tiled)
+    for allowed in (win, cluster_restriction(win, qc, cc), backward_restriction(win, bw_dense, nc)):
+        dense = propagate(q, k, v, allowed, temperature=0.07, topk=topk, chunk=11)
+        tiled = propagate(q, k, v, allowed, temperature=0.07, topk=topk, tile=tile)
+        torch.testing.assert_close(tiled, dense, rtol=0, atol=1e-5)
+    with pytest.raises(TypeError, match="window restriction"):
+        propagate(q, k, v, lambda q0, q1: win(q0, q1), tile=tile)
+
+
 # --------------------------------------------------------------------------------------------- clustering
 def test_clustering_separates_two_regions_and_is_deterministic():
     feats = torch.zeros(2, 4, 8, 8)

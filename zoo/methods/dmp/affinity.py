@@ -14,7 +14,7 @@ in chunks of query rows so memory is O(chunk x Nc), never O(Nq x Nc) at inferenc
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 from torch.utils.checkpoint import checkpoint
@@ -63,12 +63,54 @@ class Window:
     def __init__(
         self, h: int, w: int, frames: int, radius: int, device: torch.device | str | None = None
     ) -> None:
-        self.single = _single_window(h, w, int(radius), str(torch.device(device or "cpu")))
+        self.h, self.w, self.radius = int(h), int(w), int(radius)
+        self.device = torch.device(device or "cpu")
         self.frames = int(frames)
         self.cells = h * w
+        self._single: torch.Tensor | None = None
+
+    @property
+    def single(self) -> torch.Tensor:
+        """The (h*w, h*w) mask of one frame, built on first use (the tiled path never needs it)."""
+        if self._single is None:
+            self._single = _single_window(self.h, self.w, self.radius, str(self.device))
+        return self._single
 
     def __call__(self, q0: int, q1: int) -> torch.Tensor:
         return self.single[q0:q1].repeat(1, self.frames)
+
+    @property
+    def window(self) -> Window:
+        return self
+
+    def tiles(self, tile: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Square tiles of ``tile`` x ``tile`` query cells with their candidates: (query indices, candidate
+        indices), the candidates being every reference frame's cells within ``radius`` of the tile (each
+        query's whole window is among them). Row-major order; every query cell is in exactly one tile."""
+        h, w, r, dev = self.h, self.w, self.radius, self.device
+        frame_offsets = torch.arange(self.frames, device=dev)[:, None] * self.cells
+        for y0 in range(0, h, tile):
+            y1 = min(h, y0 + tile)
+            for x0 in range(0, w, tile):
+                x1 = min(w, x0 + tile)
+                q = (
+                    torch.arange(y0, y1, device=dev)[:, None] * w + torch.arange(x0, x1, device=dev)
+                ).reshape(-1)
+                cy = torch.arange(max(0, y0 - r), min(h, y1 + r), device=dev)
+                cx = torch.arange(max(0, x0 - r), min(w, x1 + r), device=dev)
+                cells = (cy[:, None] * w + cx).reshape(-1)
+                yield q, (frame_offsets + cells).reshape(-1)
+
+    def tile_mask(self, q: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """(len(q), len(c)) bool: the window between query cells ``q`` and candidate cells ``c`` (global
+        indices; -1 pads ``c`` and is never allowed)."""
+        qy, qx = q // self.w, q % self.w
+        cell = c % self.cells
+        cy, cx = cell // self.w, cell % self.w
+        near = ((qy[:, None] - cy[None, :]).abs() <= self.radius) & (
+            (qx[:, None] - cx[None, :]).abs() <= self.radius
+        )
+        return near & (c >= 0)[None, :]
 
     def of_candidates(self, c0: int, c1: int) -> torch.Tensor:
         """(c1 - c0, Nq) bool: the queries within reach of candidates c0..c1-1."""
@@ -91,21 +133,38 @@ def _or_base(mask: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
     return m
 
 
-def cluster_restriction(base: Restriction, q_cluster: torch.Tensor, c_cluster: torch.Tensor) -> Restriction:
+class _ClusterRestriction:
+    def __init__(self, base: Window, q_cluster: torch.Tensor, c_cluster: torch.Tensor) -> None:
+        self.window, self.base, self.q_cluster, self.c_cluster = base, base, q_cluster, c_cluster
+
+    def __call__(self, q0: int, q1: int) -> torch.Tensor:
+        return _or_base(self.q_cluster[q0:q1, None] == self.c_cluster[None, :], self.base(q0, q1))
+
+    def tile_mask(self, q: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        same = self.q_cluster[q][:, None] == self.c_cluster[c.clamp(min=0)][None, :]
+        return _or_base(same, self.base.tile_mask(q, c))
+
+
+def cluster_restriction(base: Window, q_cluster: torch.Tensor, c_cluster: torch.Tensor) -> Restriction:
     """The window limited to candidates in the query's own region cluster ((Nq,) and (Nc,) int ids)."""
-
-    def allowed(q0: int, q1: int) -> torch.Tensor:
-        return _or_base(q_cluster[q0:q1, None] == c_cluster[None, :], base(q0, q1))
-
-    return allowed
+    return _ClusterRestriction(base, q_cluster, c_cluster)
 
 
 @torch.no_grad()
 def backward_topk(
-    query: torch.Tensor, keys: torch.Tensor, window: Window, k: int, chunk: int = 4096
+    query: torch.Tensor,
+    keys: torch.Tensor,
+    window: Window,
+    k: int,
+    chunk: int = 4096,
+    tile: int | None = None,
 ) -> torch.Tensor:
     """Backward prediction: for every candidate cell j, the ``k`` query cells it matches best within its own
     window (the region j is predicted to move to), by ``<k_j, q_i>``.
+
+    ``tile``: score each tile of candidate cells against the query cells within ``radius`` of it only
+    (:meth:`Window.tiles`; the window is symmetric), instead of all queries in blocks of ``chunk``: the same
+    answer at O(cells x window) instead of O(cells^2) (480p inference).
 
     Returns:
         (Nc, k) int64 query indices, -1 where the window holds fewer than ``k`` queries.
@@ -113,6 +172,17 @@ def backward_topk(
     nq, nc = query.shape[0], keys.shape[0]
     k = min(int(k), nq)
     out = torch.full((nc, k), -1, dtype=torch.long, device=query.device)
+    if tile is not None:
+        single = Window(window.h, window.w, 1, window.radius, window.device)
+        for cells, near in single.tiles(int(tile)):  # tiles of one frame's cells, and the queries near them
+            for f in range(window.frames):
+                c = cells + f * window.cells
+                logits = (keys[c] @ query[near].T).masked_fill(~single.tile_mask(cells, near), float("-inf"))
+                vals, idx = logits.topk(min(k, len(near)), dim=1)
+                out[c, : idx.shape[1]] = torch.where(
+                    torch.isfinite(vals), near[idx], torch.full_like(idx, -1)
+                )
+        return out
     for c0 in range(0, nc, chunk):
         c1 = min(nc, c0 + chunk)
         logits = (keys[c0:c1] @ query.T).masked_fill(~window.of_candidates(c0, c1), float("-inf"))
@@ -121,18 +191,35 @@ def backward_topk(
     return out
 
 
-def backward_restriction(base: Restriction, backward: torch.Tensor, num_candidates: int) -> Restriction:
+class _BackwardRestriction:
+    def __init__(self, base: Window, backward: torch.Tensor, num_candidates: int) -> None:
+        self.window, self.base, self.backward, self.nc = base, base, backward, int(num_candidates)
+
+    def __call__(self, q0: int, q1: int) -> torch.Tensor:
+        backward = self.backward
+        cols = torch.arange(self.nc, device=backward.device)[:, None].expand_as(backward)
+        keep = (backward >= q0) & (backward < q1)
+        mask = torch.zeros(q1 - q0, self.nc, dtype=torch.bool, device=backward.device)
+        mask[backward[keep] - q0, cols[keep]] = True
+        return _or_base(mask, self.base(q0, q1))
+
+    def tile_mask(self, q: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        lookup = torch.full((int(q.max()) + 1,), -1, dtype=torch.long, device=q.device)
+        lookup[q] = torch.arange(len(q), device=q.device)
+        back = self.backward[c.clamp(min=0)]  # (len(c), k) query indices
+        ok = (c >= 0)[:, None] & (back >= 0) & (back < len(lookup))
+        rows = torch.where(ok, lookup[back.clamp(0, len(lookup) - 1)], -1)
+        ok &= rows >= 0
+        cols = torch.arange(len(c), device=q.device)[:, None].expand_as(back)
+        mask = torch.zeros(len(q), len(c), dtype=torch.bool, device=q.device)
+        mask[rows[ok], cols[ok]] = True
+        return _or_base(mask, self.base.tile_mask(q, c))
+
+
+def backward_restriction(base: Window, backward: torch.Tensor, num_candidates: int) -> Restriction:
     """The window limited to candidates whose backward prediction (:func:`backward_topk`, (Nc, k)) contains
     the query: query i may attend to j only if j, predicted backward, lands on i (a cycle-consistent pair)."""
-    cols = torch.arange(num_candidates, device=backward.device)[:, None].expand_as(backward)
-
-    def allowed(q0: int, q1: int) -> torch.Tensor:
-        keep = (backward >= q0) & (backward < q1)
-        mask = torch.zeros(q1 - q0, num_candidates, dtype=torch.bool, device=backward.device)
-        mask[backward[keep] - q0, cols[keep]] = True
-        return _or_base(mask, base(q0, q1))
-
-    return allowed
+    return _BackwardRestriction(base, backward, num_candidates)
 
 
 def propagate(
@@ -144,6 +231,7 @@ def propagate(
     temperature: float = 1.0,
     topk: int | None = None,
     chunk: int | None = None,
+    tile: int | None = None,
 ) -> torch.Tensor:
     """Affinity-weighted reconstruction ``y_hat_i = sum_j softmax_j(<q_i, k_j> / tau) v_j``.
 
@@ -156,11 +244,18 @@ def propagate(
         topk: keep only the k largest logits of each row before the softmax (inference: 10); None = all.
         chunk: query rows per block (None = all at once). With gradients enabled, blocks are recomputed in
             the backward pass (activation checkpointing).
+        tile: score tiles of ``tile`` x ``tile`` query cells against the reference cells within the window
+            radius of the tile only (:meth:`Window.tiles`; ``allowed`` must be a window or a restriction of
+            one): the same result (to float rounding) at O(queries x window) work instead of
+            O(queries x candidates), which at 480p is the difference between seconds and minutes a frame.
+            Used without gradients (inference); None = the dense blocks.
 
     Returns:
         (Nq, V) reconstruction, differentiable in query, keys and values.
     """
     nq = query.shape[0]
+    if tile is not None:
+        return _propagate_tiled(query, keys, values, allowed, temperature, topk, int(tile))
     chunk = nq if chunk is None else max(1, int(chunk))
     # With gradients and several blocks, each block is recomputed in the backward pass instead of keeping
     # its (rows, Nc) softmax: training memory is O(chunk x Nc), not O(Nq x Nc) (paper size: 4096 queries x
@@ -179,6 +274,27 @@ def propagate(
     return torch.cat(outs, dim=0)
 
 
+def _propagate_tiled(
+    query: torch.Tensor,
+    keys: torch.Tensor,
+    values: torch.Tensor,
+    allowed: Restriction,
+    temperature: float,
+    topk: int | None,
+    tile: int,
+) -> torch.Tensor:
+    window = getattr(allowed, "window", None)
+    if not isinstance(window, Window):
+        raise TypeError(
+            "tiled propagation needs a window restriction (window_restriction or a restriction of one)"
+        )
+    out = values.new_zeros(query.shape[0], values.shape[1])
+    for q, c in window.tiles(tile):
+        logits = ((query[q] @ keys[c].T) / temperature).masked_fill(~allowed.tile_mask(q, c), float("-inf"))
+        out[q] = _reduce(logits, values[c], topk)
+    return out
+
+
 def _block(
     query: torch.Tensor,
     keys: torch.Tensor,
@@ -188,6 +304,11 @@ def _block(
     topk: int | None,
 ) -> torch.Tensor:
     logits = ((query @ keys.T) / temperature).masked_fill(~mask, float("-inf"))
+    return _reduce(logits, values, topk)
+
+
+def _reduce(logits: torch.Tensor, values: torch.Tensor, topk: int | None) -> torch.Tensor:
+    """Softmax over each row's (top-k) logits, then the weighted sum of the candidates' values."""
     if topk is not None and topk < logits.shape[1]:
         vals, idx = logits.topk(int(topk), dim=1)
         return torch.einsum("nk,nkv->nv", torch.softmax(vals, dim=1), values[idx])

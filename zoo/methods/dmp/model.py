@@ -185,6 +185,7 @@ class DMPNet(nn.Module):
         topk: int | None,
         chunk: int | None = None,
         settings: DMPSettings | None = None,
+        tile: int | None = None,
     ) -> dict[str, torch.Tensor]:
         """Reconstruct the query from its references along every branch.
 
@@ -192,7 +193,8 @@ class DMPNet(nn.Module):
             query_map: (C, h, w) query features.
             ref_maps: (R, C, h, w) reference features.
             values: (R, V, h, w) what the references carry.
-            radius, temperature, topk, chunk: as :func:`~zoo.methods.dmp.affinity.propagate`.
+            radius, temperature, topk, chunk, tile: as :func:`~zoo.methods.dmp.affinity.propagate` (``tile``:
+                the tiled window, inference only).
             settings: the branch settings (clustering, bidirectional...); default the network's own (a tracker
                 passes its overrides).
 
@@ -205,7 +207,7 @@ class DMPNet(nn.Module):
         k = ref_maps.permute(0, 2, 3, 1).reshape(r * h * w, c)
         v = values.permute(0, 2, 3, 1).reshape(r * h * w, -1)
         window = window_restriction(h, w, r, radius, q.device)
-        kw = {"temperature": temperature, "topk": topk, "chunk": chunk}
+        kw = {"temperature": temperature, "topk": topk, "chunk": chunk, "tile": tile}
         out: dict[str, torch.Tensor] = {}
         if s.clustering:
             ids = region_clusters(
@@ -217,7 +219,7 @@ class DMPNet(nn.Module):
         else:
             out["forward"] = propagate(q, k, v, window, **kw)
         if s.bidirectional:
-            bw = backward_topk(q.detach(), k.detach(), window, s.backward_topk)
+            bw = backward_topk(q.detach(), k.detach(), window, s.backward_topk, tile=tile)
             out["backward"] = propagate(q, k, v, backward_restriction(window, bw, k.shape[0]), **kw)
             out["plain"] = propagate(q, k, v, window, **kw) if s.clustering else out["forward"]
         return out

@@ -96,10 +96,12 @@ class DMPModule(L.LightningModule):
         }
 
     def tracker(self, **overrides: Any) -> DMPTracker:
-        """A :class:`DMPTracker` on this module's network; ``overrides`` replace settings or ``input_size``."""
+        """A :class:`DMPTracker` on this module's network; ``overrides`` replace settings, ``input_size``,
+        ``chunk`` or ``tile`` (the tiled local window's tile side, None: dense blocks; same result)."""
         input_size = overrides.pop("input_size", self.hparams.input_size)
         chunk = overrides.pop("chunk", self.hparams.chunk)
-        return DMPTracker(self.net, input_size=input_size, chunk=chunk, **overrides)
+        tile = overrides.pop("tile", 16)
+        return DMPTracker(self.net, input_size=input_size, chunk=chunk, tile=tile, **overrides)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["zoo"] = {"method": "dmp", "task": "vos", "version": zoo.__version__}

@@ -57,17 +57,26 @@ class DMPTracker:
         net: the network (its device and dtype are used; eval mode while tracking, restored afterwards).
         input_size: (H, W) frames are resized to before the encoder (rounded to multiples of 4); None keeps
             the frame size.
-        chunk: query cells per affinity block (bounds memory at large inputs).
+        chunk: query cells per affinity block (bounds memory at large inputs) when ``tile`` is None.
+        tile: side of the query tiles of the tiled local window (:func:`~zoo.methods.dmp.affinity.propagate`):
+            each tile is scored against the reference cells within the radius only, the dense block's result
+            at a fraction of its work (480p DAVIS frames: seconds, not minutes); None = dense blocks.
         **settings: :class:`DMPSettings` overrides for this tracker.
     """
 
     def __init__(
-        self, net: DMPNet, input_size: Sequence[int] | None = None, chunk: int = 2048, **settings
+        self,
+        net: DMPNet,
+        input_size: Sequence[int] | None = None,
+        chunk: int = 2048,
+        tile: int | None = 16,
+        **settings,
     ) -> None:
         self.net = net
         self.settings = DMPSettings.from_dict({**net.settings.to_dict(), **settings})
         self.input_size = None if input_size is None else (int(input_size[0]), int(input_size[1]))
         self.chunk = int(chunk)
+        self.tile = None if tile is None else int(tile)
         self._mode: str | None = None
 
     def parameters(self):
@@ -150,12 +159,14 @@ class DMPTracker:
             v = torch.stack([r.values for r in refs]).permute(0, 2, 3, 1).reshape(k.shape[0], -1)
             window = window_restriction(h, w, len(refs), s.test_radius, feats.device)
             out = propagate(
-                feats.flatten(1).T, k, v, window, temperature=s.temperature, topk=s.topk, chunk=self.chunk
-            )
+                feats.flatten(1).T, k, v, window, temperature=s.temperature, topk=s.topk, chunk=self.chunk,
+                tile=self.tile,
+            )  # fmt: skip
             return out.T.reshape(-1, h, w)
         recons = self.net.branch_reconstructions(
             feats, torch.stack([r.feats for r in refs]), torch.stack([r.values for r in refs]),
             radius=s.test_radius, temperature=s.temperature, topk=s.topk, chunk=self.chunk, settings=s,
+            tile=self.tile,
         )  # fmt: skip
         target = lab[1:].reshape(2, -1).T
         losses = {n: recon_loss(r[:, -2:], target) for n, r in recons.items()}
