@@ -121,7 +121,9 @@ def test_backward_restriction_allows_only_cycle_consistent_pairs():
             assert torch.equal(m[i], win(i, i + 1)[0])
 
 
-@pytest.mark.parametrize(("h", "w", "frames", "radius", "tile"), [(7, 9, 1, 2, 3), (13, 17, 3, 3, 4), (10, 6, 2, 12, 5)])
+@pytest.mark.parametrize(
+    ("h", "w", "frames", "radius", "tile"), [(7, 9, 1, 2, 3), (13, 17, 3, 3, 4), (10, 6, 2, 12, 5)]
+)
 @pytest.mark.parametrize("topk", [None, 10])
 def test_tiled_window_equals_the_dense_one_under_every_restriction(h, w, frames, radius, tile, topk):
     """The tiled local window (480p inference) gives the dense masked block's answer: the plain window, the
