@@ -81,6 +81,20 @@ def test_everything_else_goes_to_hydra(line):
     assert compose_plain("evaluate", line) is None
 
 
+def test_configs_outside_the_plain_subset_go_to_hydra(tmp_path):
+    """A group listed twice, a primary with its own hydra: node, a choice Hydra reads as null/true."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.yaml").write_text("x: 1\n")
+    (tmp_path / "data" / "null.yaml").write_text("x: 2\n")
+    (tmp_path / "twice.yaml").write_text("defaults:\n  - data: a\n  - data: a\n  - _self_\ny: 1\n")
+    (tmp_path / "own.yaml").write_text("defaults:\n  - data: a\n  - _self_\nhydra:\n  job:\n    name: x\n")
+    (tmp_path / "ok.yaml").write_text("defaults:\n  - data: a\n  - _self_\ny: 1\n")
+    assert compose_plain("twice", [], tmp_path) is None
+    assert compose_plain("own", [], tmp_path) is None
+    assert compose_plain("ok", ["data=null"], tmp_path) is None
+    assert OmegaConf.to_container(compose_plain("ok", ["y=2"], tmp_path)) == {"data": {"x": 1}, "y": 2}
+
+
 def test_unknown_keys_still_get_the_friendly_error():
     with pytest.raises(ConfigError, match="unknown config key 'workrs'.*Did you mean 'workers'"):
         compose_primary("evaluate", ["results=r", "workrs=2"])
@@ -93,9 +107,9 @@ def test_unknown_keys_still_get_the_friendly_error():
 # fmt: off
 PLAIN = ["null", "NULL", "Null", "true", "True", "FALSE", "0", "7", "-3", "+7", "1.5", "1.", "-.5", ".25",
          "1e-3", "2E5", "-1.5e+2", "val", "/tmp/a_b.c", "./out", "hf-hub:org/x@rev", "a+b", "x%y", "cuda:1",
-         "some|pipe", "a*b?", "-", "nullable", "true_ish", "info", "nanny", "x1.5", "..", "a-1", "_x"]
+         "some|pipe", "a*b?", "-", "nullable", "true_ish", "info", "nanny", "x1.5", "..", "a-1", "_x", "0.5", "0e3", "10.25"]
 NOT_PLAIN = ["1_000", "00", "007", "inf", "-inf", "NaN", "1.2.3", ".5x", "1e5x", "2024-01-01", "$x", "a b",
-             "[1,2]", "a,b", "~x", "'q'", '"q"', "", "a=b", "{a:1}", "x\\y", "1:2"]
+             "[1,2]", "a,b", "~x", "'q'", '"q"', "", "a=b", "{a:1}", "x\\y", "1:2", "01.5", "-01.5", "00.5", "007.5", "01e5", "00e0"]
 # fmt: on
 
 

@@ -34,7 +34,10 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 # ~ , = whitespace brackets braces quotes (delete, sweeps, key=value, lists, dicts, quoting).
 _STRING = re.compile(r"[A-Za-z0-9_./:@+%*?|-]+\Z")
 _INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)\Z")
-_FLOAT = re.compile(r"[+-]?(?:(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)\Z")
+# Hydra's integer part is 0 or has no leading zero (01.5 is a string to Hydra, not a float).
+_FLOAT = re.compile(
+    r"[+-]?(?:(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|(?:0|[1-9][0-9]*)[eE][+-]?[0-9]+)\Z"
+)
 # Text that Hydra's lexer may read as several number tokens (1_000, 00, .5x, 1.2.3): Hydra decides.
 _NUMBERISH = re.compile(r"[+-]?\.?[0-9]")
 _SPECIAL_FLOATS = {"inf", "+inf", "-inf", "nan", "+nan", "-nan"}
@@ -93,6 +96,9 @@ def _defaults(primary: DictConfig) -> list[tuple[str, str] | None]:
             out.append((group, name))
         else:
             raise _NotPlain
+    groups = [entry[0] for entry in out if entry is not None]
+    if len(groups) != len(set(groups)) or out.count(None) > 1:
+        raise _NotPlain  # Hydra refuses a group listed twice
     if None not in out:
         out.append(None)  # Hydra appends _self_ when the list does not name it
     return out
@@ -120,6 +126,8 @@ def compose_plain(config_name: str, overrides: Sequence[str], conf_dir: Path = C
 
 def _compose(config_name: str, overrides: Sequence[str], conf_dir: Path) -> DictConfig:
     primary = _load(conf_dir / f"{config_name}.yaml")
+    if "hydra" in primary:
+        raise _NotPlain  # Hydra moves a primary's hydra: node into its own config
     defaults = _defaults(primary)
     groups = {entry[0] for entry in defaults if entry is not None}
     choices: dict[str, str] = {}
@@ -131,7 +139,7 @@ def _compose(config_name: str, overrides: Sequence[str], conf_dir: Path) -> Dict
             raise _NotPlain
         seen.add(key)
         if key in groups:
-            if not _STRING.match(text) or _NUMBERISH.match(text):
+            if not _STRING.match(text) or _NUMBERISH.match(text) or text.lower() in ("null", "true", "false"):
                 raise _NotPlain
             choices[key] = text
         else:

@@ -279,8 +279,8 @@ _Seq.register(_CountingFrames)
 def test_frame_sequences_and_dtypes_score_as_stacks():
     """A lazy sequence of frames (as re-scoring reads them), a list, read-only row-strided views and
     int64 maps (numpy's crop path instead of OpenCV's) and tensors all give the stacked uint8 result, exactly;
-    each lazy frame is read at most once (the last ground-truth frame never: it is not scored; the first and
-    last predictions only for their size)."""
+    each lazy frame is read once (unscored frames 0 and T-1 only for their size), frame 1 of the ground
+    truth twice (its size is the sequence's check before scoring)."""
     rng = np.random.default_rng(11)
     gt, pred = _label_maps(rng, 9, 48, 70, 3)
     ref = jf_sequence(gt, pred)
@@ -298,7 +298,7 @@ def test_frame_sequences_and_dtypes_score_as_stacks():
         np.testing.assert_array_equal(got["J_per_frame"], ref["J_per_frame"])
         np.testing.assert_array_equal(got["F_per_frame"], ref["F_per_frame"])
         assert got["sequence"] == ref["sequence"]
-    np.testing.assert_array_equal(lazy_gt.reads, [1, 1, 1, 1, 1, 1, 1, 1, 0])
+    np.testing.assert_array_equal(lazy_gt.reads, [1, 2, 1, 1, 1, 1, 1, 1, 1])
     np.testing.assert_array_equal(lazy_pred.reads, [1, 1, 1, 1, 1, 1, 1, 1, 1])
 
 
@@ -336,3 +336,17 @@ def test_lazy_frames_of_another_size_are_named():
     frames[-1] = np.zeros((7, 8), np.uint8)  # not scored, still checked
     with pytest.raises(ValueError, match=r"frame 4 has pred \(7, 8\)"):
         jf_sequence(gt, frames)
+    gt_frames = list(gt)
+    gt_frames[-1] = np.zeros((3, 3), np.uint8)  # the last annotation is not scored, still checked
+    with pytest.raises(ValueError, match=r"frame 4 has gt \(3, 3\)"):
+        jf_sequence(gt_frames, gt)
+    gt_frames = list(gt)
+    gt_frames[0] = np.zeros((8, 9), np.uint8)
+    with pytest.raises(ValueError, match=r"frame 1 has gt \(8, 8\), gt frame 0 \(8, 9\)"):
+        jf_sequence(gt_frames, [np.zeros((8, 9), np.uint8), *list(gt)[1:]])
+
+
+def test_empty_frames_score_one():
+    empty = np.zeros((5, 0, 7), np.uint8)
+    j, f = object_scores(empty, empty, 2)
+    assert (j == 1).all() and (f == 1).all()

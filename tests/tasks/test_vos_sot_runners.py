@@ -50,7 +50,7 @@ def test_masks_layout_hand_computed_j_and_rescoring(tmp_path: Path) -> None:
     assert vos.score_results(out, gt_only, None, benchmark="davis17").metrics == res.metrics
     good = (out / "blob" / "00002.png").read_bytes()
     davis.write_palette_mask(out / "blob" / "00002.png", np.zeros((7, 9), np.uint8))
-    with pytest.raises(ValueError, match=r"sequence blob: .*frame 2 has gt \(\d+, \d+\), pred \(7, 9\)"):
+    with pytest.raises(davis.FormatError, match=r"blob: sequence blob: .*frame 2 has gt \(\d+, \d+\), pred \(7, 9\)"):
         vos.score_results(out, gt_only, None, benchmark="davis17")
     (out / "blob" / "00002.png").write_bytes(b"broken")
     with pytest.raises(davis.FormatError, match=r"blob/00002\.png: unreadable image"):

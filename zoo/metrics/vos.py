@@ -126,6 +126,8 @@ def _occupied_box(
     ``scratch``: a one-slot list holding a reusable (H, W) uint8 buffer for the OR (filled on first use): a
     fresh 480p array per frame costs its page faults again each time."""
     height, width = a.shape
+    if height == 0 or width == 0:
+        return None  # an empty frame: nothing labelled
     if a.dtype == b.dtype and a.dtype in (np.uint8, np.bool_):
         # OpenCV: one vectorised OR and one bounding-rectangle pass (numpy's any() per axis is several
         # passes); bool shares uint8's layout, and a row stride other than the width is fine.
@@ -389,10 +391,14 @@ def jf_sequence(
             f"a DAVIS sequence needs at least 3 frames (first and last are not scored), got {len(gt_masks)}"
         )
     first = gt_masks[0]
-    for t in (0, len(pred_masks) - 1):  # not scored, but a result of another size is still an error
-        if pred_masks[t].shape != first.shape:
+    last = len(gt_masks) - 1
+    # Frames 0 and T-1 are not scored, but a map of another size there is still an error (the evaluator
+    # stacks every frame); frames 1..T-2 are checked against frame 1 while they are scored.
+    for name, t, m in (("pred", 0, pred_masks[0]), ("gt", 1, gt_masks[1]), ("gt", last, gt_masks[last]),
+                       ("pred", last, pred_masks[last])):  # fmt: skip
+        if m.shape != first.shape:
             raise ValueError(
-                f"label maps must be (T, H, W) of equal shapes: frame {t} has pred {pred_masks[t].shape}, gt "
+                f"label maps must be (T, H, W) of equal shapes: frame {t} has {name} {m.shape}, gt frame 0 "
                 f"{first.shape}"
             )
     if num_objects is None:

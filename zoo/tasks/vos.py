@@ -392,7 +392,12 @@ def score_results(
                 )
             payload, per_seq = _score_keypoints(gt, pred)
         else:
-            payload, per_seq = _score_masks(seq, _read_mask_results(folder, seq))
+            try:
+                payload, per_seq = _score_masks(seq, _read_mask_results(folder, seq))
+            except FormatError:
+                raise
+            except ValueError as error:  # a result mask of the wrong size or with unknown ids: a bad file
+                raise FormatError(folder / seq.name, str(error)) from None
         bar.advance()
         return SequenceRecord(index, seq.name, _frames(seq), None, payload, per_seq)
 

@@ -138,7 +138,8 @@ def _or_base(mask: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
 
 class _ClusterRestriction:
     def __init__(self, base: Window, q_cluster: torch.Tensor, c_cluster: torch.Tensor) -> None:
-        self.window, self.base, self.q_cluster, self.c_cluster = base, base, q_cluster, c_cluster
+        self.window, self.base = getattr(base, "window", base), base
+        self.q_cluster, self.c_cluster = q_cluster, c_cluster
 
     def __call__(self, q0: int, q1: int) -> torch.Tensor:
         return _or_base(self.q_cluster[q0:q1, None] == self.c_cluster[None, :], self.base(q0, q1))
@@ -196,7 +197,8 @@ def backward_topk(
 
 class _BackwardRestriction:
     def __init__(self, base: Window, backward: torch.Tensor, num_candidates: int) -> None:
-        self.window, self.base, self.backward, self.nc = base, base, backward, int(num_candidates)
+        self.window, self.base = getattr(base, "window", base), base
+        self.backward, self.nc = backward, int(num_candidates)
 
     def __call__(self, q0: int, q1: int) -> torch.Tensor:
         backward = self.backward
