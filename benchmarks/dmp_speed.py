@@ -34,6 +34,7 @@ other jobs may share the cores. Prints tables; never fails on a timing.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -290,6 +291,20 @@ def dense_propagate(
     return dense, restricted
 
 
+def _timed_calls(fn: Any, repeats: int) -> tuple[Any, list[float], float | None]:
+    """(last result, seconds per call, peak RSS MiB over the calls) of ``repeats`` calls of ``fn``."""
+    times: list[float] = []
+    peak = None
+    out = None
+    for _ in range(repeats):
+        with peak_rss() as mem:
+            t0 = time.perf_counter()
+            out = fn()
+            times.append(time.perf_counter() - t0)
+        peak = mem["peak_mib"] if peak is None else max(peak, mem["peak_mib"] or 0)
+    return out, times, peak
+
+
 def affinity_rows(
     cases: list[tuple[str, int, int, int, int, int]], repeats: int, dense_limit_gib: float
 ) -> list[dict]:
@@ -303,33 +318,18 @@ def affinity_rows(
         v = torch.softmax(torch.randn(refs * n, 4, generator=g), dim=1)
         window = window_restriction(h, w, refs, radius)
         chunk = 2048
-        t_win, mem_win = [], None
-        for _ in range(repeats):
-            with peak_rss() as mem:
-                t0 = time.perf_counter()
-                ours = propagate(q, k, v, window, temperature=0.07, chunk=chunk)
-                t_win.append(time.perf_counter() - t0)
-            mem_win = mem["peak_mib"] if mem_win is None else max(mem_win, mem["peak_mib"] or 0)
-        t_tile, mem_tile = [], None
-        for _ in range(repeats):
-            with peak_rss() as mem:
-                t0 = time.perf_counter()
-                tiled = propagate(q, k, v, window, temperature=0.07, tile=TILE)
-                t_tile.append(time.perf_counter() - t0)
-            mem_tile = mem["peak_mib"] if mem_tile is None else max(mem_tile, mem["peak_mib"] or 0)
+        run = functools.partial(propagate, q, k, v, window, temperature=0.07)
+        ours, t_win, mem_win = _timed_calls(functools.partial(run, chunk=chunk), repeats)
+        tiled, t_tile, mem_tile = _timed_calls(functools.partial(run, tile=TILE), repeats)
         dense_gib = n * refs * n * 4 / 2**30
         row = {"case": name, "grid": f"{h}x{w}", "refs": refs, "radius": radius, "window_ms": 1e3 * statistics.median(t_win),
                "window_mib": mem_win, "dense_gib": dense_gib, "tiled_ms": 1e3 * statistics.median(t_tile),
                "tiled_mib": mem_tile, "diff_tiled": float((tiled - ours).abs().max())}  # fmt: skip
         if dense_gib <= dense_limit_gib:
             mask = window(0, n)
-            t_dense, mem_dense = [], None
-            for _ in range(repeats):
-                with peak_rss() as mem:
-                    t0 = time.perf_counter()
-                    dense, restricted = dense_propagate(q, k, v, mask, 0.07)
-                    t_dense.append(time.perf_counter() - t0)
-                mem_dense = mem["peak_mib"] if mem_dense is None else max(mem_dense, mem["peak_mib"] or 0)
+            (dense, restricted), t_dense, mem_dense = _timed_calls(
+                functools.partial(dense_propagate, q, k, v, mask, 0.07), repeats
+            )
             row.update(dense_ms=1e3 * statistics.median(t_dense), dense_mib=mem_dense,
                        diff_window=float((restricted - ours).abs().max()),
                        diff_unrestricted=float((dense - ours).abs().max()))  # fmt: skip
