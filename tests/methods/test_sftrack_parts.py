@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from zoo.core.boxes import box_masks
+from zoo.methods.sftrack.losses import weighted_bce
 from zoo.methods.sftrack.model import (
     ChannelCombination,
     SFTrackNet,
     SFTrackSettings,
     mask_to_box,
-    weighted_bce,
 )
 from zoo.methods.sftrack.spectral import (
     SpectralSettings,

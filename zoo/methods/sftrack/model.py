@@ -11,8 +11,9 @@ Data flow for one window of ``T`` frames (the previous ``T - 1`` and the current
       -> seg2box(X_T)                          (B, 1, H, W)     box-mask logit of the current frame (phase 3)
       -> box = bounding rectangle of the largest component of sigmoid(seg2box) > 0.5
 
-The losses: phase 1 BCE (pos_weight 5) of feat2seg against the GT mask; phase 2 the same weighted BCE of the
-refined map of the current frame; phase 3 BCE of the box-mask logit against the GT box's mask.
+The losses (:mod:`zoo.methods.sftrack.losses`; BCE unless ``mask_loss`` / ``box_loss`` name an ablation):
+phase 1 BCE (pos_weight 5) of feat2seg against the GT mask; phase 2 the same weighted BCE of the refined map
+of the current frame; phase 3 BCE of the box-mask logit against the GT box's mask.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import torch
 from torch import nn
 
 from zoo.core.boxes import box_masks
+from zoo.methods.sftrack.losses import LossName, LossSettings
 from zoo.methods.sftrack.spectral import SpectralSettings, spectral_refine
 from zoo.methods.sftrack.unet import UNet
 
@@ -34,7 +36,6 @@ __all__ = [
     "SFTrackNet",
     "SFTrackSettings",
     "mask_to_box",
-    "weighted_bce",
 ]
 
 
@@ -51,6 +52,12 @@ class SFTrackSettings:
             average of the channels is mapped through ``sigmoid(w avg + b)``.
         kernel, p, alpha, iterations, temporal_padding: Eq. 1 (:class:`SpectralSettings`).
         pos_weight: BCE weight of mask pixels (phases 1 and 2).
+        mask_loss: the loss of phases 1-2 (:mod:`~zoo.methods.sftrack.losses`): ``bce`` (the paper's),
+            ``dice_bce``, ``focal_tversky`` or ``focal_dice`` (the paper's ablations).
+        box_loss: the loss of phase 3's box mask, the same choices.
+        box_pos_weight: BCE weight of the box mask's pixels in phase 3 (the paper: plain BCE, 1).
+        dice_weight, tversky_alpha, tversky_beta, tversky_gamma, focal_dice_beta, loss_smooth: the
+            losses' constants (:class:`~zoo.methods.sftrack.losses.LossSettings`).
         box_threshold: probability above which a seg2box pixel is foreground.
         box_mode: ``largest`` (bounding rectangle of the largest connected component) or ``all`` (of every
             foreground pixel).
@@ -69,6 +76,15 @@ class SFTrackSettings:
     pos_weight: float = 5.0
     box_threshold: float = 0.5
     box_mode: Literal["largest", "all"] = "largest"
+    mask_loss: LossName = "bce"
+    box_loss: LossName = "bce"
+    box_pos_weight: float = 1.0
+    dice_weight: float = 1.0
+    tversky_alpha: float = 0.7
+    tversky_beta: float = 0.3
+    tversky_gamma: float = 4.0 / 3.0
+    focal_dice_beta: float = 2.0
+    loss_smooth: float = 1.0
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> SFTrackSettings:
@@ -87,6 +103,7 @@ class SFTrackSettings:
         if not 0.0 < self.box_threshold < 1.0:
             raise ValueError(f"box_threshold must be in (0, 1), got {self.box_threshold}")
         _ = self.spectral  # validates kernel, alpha, iterations, padding
+        _ = self.mask_loss_settings, self.box_loss_settings  # validate the losses
 
     @property
     def spectral(self) -> SpectralSettings:
@@ -98,21 +115,31 @@ class SFTrackSettings:
             temporal_padding=self.temporal_padding,
         )
 
+    def _loss(self, name: str, pos_weight: float) -> LossSettings:
+        return LossSettings(
+            name=name,  # type: ignore[arg-type]
+            pos_weight=float(pos_weight),
+            dice_weight=float(self.dice_weight),
+            tversky_alpha=float(self.tversky_alpha),
+            tversky_beta=float(self.tversky_beta),
+            tversky_gamma=float(self.tversky_gamma),
+            focal_dice_beta=float(self.focal_dice_beta),
+            smooth=float(self.loss_smooth),
+        )
+
+    @property
+    def mask_loss_settings(self) -> LossSettings:
+        """Phases 1-2: ``mask_loss`` with the mask pixels weighted by ``pos_weight``."""
+        return self._loss(self.mask_loss, self.pos_weight)
+
+    @property
+    def box_loss_settings(self) -> LossSettings:
+        """Phase 3: ``box_loss`` with the box pixels weighted by ``box_pos_weight``."""
+        return self._loss(self.box_loss, self.box_pos_weight)
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
-
-
-def weighted_bce(
-    prob: torch.Tensor, target: torch.Tensor, pos_weight: float, eps: float = 1e-6
-) -> torch.Tensor:
-    """Mean of ``-(w y log p + (1 - y) log(1 - p))`` over all elements, for probabilities ``prob`` in [0, 1].
-
-    The spectral step outputs probabilities (min-max normalised), not logits, so BCE-with-logits' pos_weight
-    is applied by hand here.
-    """
-    p = prob.clamp(eps, 1.0 - eps)
-    return -(pos_weight * target * torch.log(p) + (1.0 - target) * torch.log1p(-p)).mean()
 
 
 class ChannelCombination(nn.Module):

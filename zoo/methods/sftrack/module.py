@@ -7,6 +7,9 @@ box and ``masks`` (B, T, H, W) the GT target mask (phases 1-2), all in network p
 One module, three phases (``phase``), each trained by its own ``zoo.train`` run (the recipe's ``phases``
 run them in order, each initialised from the previous phase's weights by ``init_from``):
 
+Losses are BCE unless ``mask_loss`` (phases 1-2) or ``box_loss`` (phase 3) name one of the paper's ablations
+(:mod:`zoo.methods.sftrack.losses`).
+
 1. NN_feat2seg alone: BCE (pos_weight 5) of feat2seg(RGB, box) against the GT mask, every frame of the window;
    the first ``gt_box_steps`` optimiser steps use the GT box (the curriculum), later ones one random base
    tracker's box per frame.
@@ -25,12 +28,12 @@ from typing import Any
 
 import lightning as L
 import torch
-import torch.nn.functional as F
 
 import zoo
 from zoo.config import to_plain as _plain
 from zoo.core.boxes import box_masks
-from zoo.methods.sftrack.model import SFTrackNet, SFTrackSettings, weighted_bce
+from zoo.methods.sftrack.losses import mask_loss
+from zoo.methods.sftrack.model import SFTrackNet, SFTrackSettings
 from zoo.methods.sftrack.tracker import SFTrackTracker
 from zoo.registry import register
 
@@ -131,24 +134,25 @@ class SFTrackModule(L.LightningModule):
             boxes = chans.gather(2, pick[..., None, None].expand(b, t, 1, 4))[:, :, 0]
         # an absent target's GT box is NaN: its box channel is empty, its mask all background
         logits = self.net.feat2seg_logits(images.flatten(0, 1), boxes.flatten(0, 1))
-        pw = torch.tensor(self.net.settings.pos_weight, device=logits.device)
-        loss = F.binary_cross_entropy_with_logits(logits, batch["masks"].flatten(0, 1), pos_weight=pw)
+        settings = self.net.settings.mask_loss_settings
+        loss = mask_loss(logits, batch["masks"].flatten(0, 1), settings, logits=True)
         return {"loss": loss, "gt_boxes": torch.tensor(float(boxes is gt))}
 
     def _phase2(self, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         out = self.net.refine(self.net.channel_maps(batch["images"], batch["channels"]))
         pick = slice(None) if self.hparams.supervise == "all" else slice(-1, None)
-        pw = self.net.settings.pos_weight
-        loss = weighted_bce(out["refined"][:, pick], batch["masks"][:, pick], pw)
+        settings, target = self.net.settings.mask_loss_settings, batch["masks"][:, pick]
+        loss = mask_loss(out["refined"][:, pick], target, settings, logits=False)
         with torch.no_grad():
-            unary = weighted_bce(out["unary"][:, pick], batch["masks"][:, pick], pw)
+            unary = mask_loss(out["unary"][:, pick], target, settings, logits=False)
         return {"loss": loss, "unary_loss": unary}
 
     def _phase3(self, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         out = self.net(batch["images"], batch["channels"])
         h, w = out["box_logits"].shape[-2:]
         target = box_masks(batch["boxes"][:, -1], h, w)
-        return {"loss": F.binary_cross_entropy_with_logits(out["box_logits"], target)}
+        settings = self.net.settings.box_loss_settings
+        return {"loss": mask_loss(out["box_logits"], target, settings, logits=True)}
 
     def phase_losses(self, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         """This phase's loss (``loss``) and diagnostics for one batch."""
