@@ -23,6 +23,7 @@ REAL = {
     "mot20": "seqinfo.ini",
     "dancetrack": "seqinfo.ini",
     "davis17": "JPEGImages",
+    "davis17_objects": "JPEGImages",  # DAVIS-2017 as SOT, one sequence per object
     "jhmdb": "joint_positions.mat",
     "got10k": "groundtruth.txt",
     "lasot": "full_occlusion.txt",
@@ -30,7 +31,7 @@ REAL = {
     "trackingnet": "anno",
     "videos": ".mp4",  # a folder of the user's own videos (training only)
 }
-SYNTH = ("synth_mot", "synth_vos", "synth_sot", "synth_kp")
+SYNTH = ("synth_mot", "synth_vos", "synth_sot", "synth_kp", "synth_vos_objects")
 
 
 def test_every_benchmark_has_a_preset():

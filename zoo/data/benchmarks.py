@@ -46,6 +46,11 @@ _VIDEOS_LAYOUT = (
     "<root>/<video>/<frames>{.jpg,.jpeg,.png} folders of frames (unlabelled, training only; at least 2 "
     "frames a video)"
 )
+# zoo.data.formats.davis_objects (not imported here: it imports OpenCV) reads these folders as SOT
+_OBJECTS_NOTE = (
+    "; seen as single-object tracking: one sequence per object (<seq>_obj<label>, DAVIS-2016: per video), "
+    "its box the bounding rectangle of its mask, every frame annotated (train/val, not test-dev)"
+)
 _JHMDB_LAYOUT = (
     "<root>/<split file> listing clip folders <clip>/00001.png... with "
     "joint_positions.mat (JHMDB keypoints; split file e.g. val_list.txt)"
@@ -70,6 +75,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         Benchmark("otb", "sot", otb.LAYOUT),
         Benchmark("trackingnet", "sot", trackingnet.LAYOUT),
         Benchmark("synth_sot", "sot", "a ZooSynth folder: " + got10k.LAYOUT, synth="sot"),
+        # VOS benchmarks in the DAVIS layout as SOT: target masks for ensembles (SFTrack++ phases 1-2)
+        Benchmark("davis17_objects", "sot", davis.LAYOUT + _OBJECTS_NOTE),
+        Benchmark(
+            "synth_vos_objects", "sot", "a ZooSynth folder: " + davis.LAYOUT + _OBJECTS_NOTE, synth="vos"
+        ),
     )
 }
 

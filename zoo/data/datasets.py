@@ -260,10 +260,24 @@ class VideoClipDataset(Dataset):
 
 
 # ------------------------------------------------------------------------------------------------- SOT
-def _read_target_mask(path: Path) -> np.ndarray:
-    """Palette PNG -> (H, W) uint8 target mask (any object label -> 1; void 255 -> 0)."""
+def _read_target_mask(path: Path, label: int | None = None) -> np.ndarray:
+    """Palette PNG -> (H, W) uint8 {0, 1} target mask.
+
+    Args:
+        path: the frame's palette PNG.
+        label: the target's object label (``SOTSequence.mask_label``): pixels ``== label`` -> 1, everything
+            else (background, void 255, other objects) -> 0. None: any object label 1..254 -> 1, void -> 0.
+
+    Raises:
+        ValueError: ``label`` outside 1..254.
+        FormatError: as :func:`~zoo.data.formats.davis.read_palette_mask`.
+    """
     m = read_palette_mask(path)
-    return ((m > 0) & (m < 255)).astype(np.uint8)
+    if label is None:
+        return ((m > 0) & (m < 255)).astype(np.uint8)
+    if not 1 <= int(label) <= 254:
+        raise ValueError(f"a target mask label must be an object label 1..254, got {label} (reading {path})")
+    return (m == int(label)).astype(np.uint8)
 
 
 class SOTPairDataset(Dataset):
@@ -284,7 +298,8 @@ class SOTPairDataset(Dataset):
         sequences: training sequences (boxes for every frame).
         transform: :func:`~zoo.data.transforms.photometric_transform` (pairs) or
             :func:`~zoo.data.transforms.train_transform` (clips).
-        with_masks: also return target masks where sequences carry them (ZooSynth-SOT).
+        with_masks: also return target masks where sequences carry them (ZooSynth-SOT, DAVIS objects: only
+            the sequence's ``mask_label``).
 
     Pair sample: ``template`` (3, Ht, Wt), ``search`` (3, Hs, Ws), ``template_box`` / ``search_box`` (4,)
     float32 ``xyxy`` in crop pixels, optional ``template_mask`` / ``search_mask`` (H, W) int64 {0, 1},
@@ -350,7 +365,7 @@ class SOTPairDataset(Dataset):
     def _mask(self, seq: SOTSequence, f: int) -> np.ndarray | None:
         if not self.with_masks or seq.masks is None:
             return None
-        return _read_target_mask(seq.masks[f])
+        return _read_target_mask(seq.masks[f], seq.mask_label)
 
     def __getitem__(self, index: int) -> Sample:
         v, f = self._locate(index)
@@ -420,7 +435,7 @@ class SOTPairDataset(Dataset):
         absent = np.asarray(seq.absent, bool)[idx] | ~np.isfinite(boxes).all(1)
         masks = None
         if self.with_masks and seq.masks is not None:
-            masks = np.stack([_read_target_mask(seq.masks[i]) for i in idx])
+            masks = np.stack([_read_target_mask(seq.masks[i], seq.mask_label) for i in idx])
         per_frame = [b[None] if not a else np.zeros((0, 4)) for b, a in zip(boxes, absent)]
         clip = self.transform(images, boxes=per_frame, masks=masks, seed=seed)
         out_boxes = torch.stack([_one_box(b) for b in clip.boxes])

@@ -8,7 +8,8 @@ horizontally with probability ``hflip`` (one draw per window).
 Sample keys:
     images (T, 3, H, W) float32 RGB in [0, 1]; boxes (T, 4) float32 ``xyxy`` GT in output pixels (NaN where
     the target is absent); channels (T, K, 4) float32 base-tracker boxes in output pixels; masks (T, H, W)
-    float32 {0, 1} GT target masks (only with ``with_masks``); frames (T,) int64 0-based; name (str).
+    float32 {0, 1} GT target masks (only with ``with_masks``; the sequence's ``mask_label`` only, where it has
+    one); frames (T,) int64 0-based; name (str).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class SOTWindowDataset(Dataset):
             imgs.append(cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA))
             if self.with_masks:
                 try:
-                    m = _read_target_mask(seq.masks[f])
+                    m = _read_target_mask(seq.masks[f], seq.mask_label)
                 except (OSError, ValueError) as err:
                     raise ValueError(
                         f"sequence {seq.name}, frame {f + 1}: cannot read the target mask "

@@ -26,6 +26,7 @@ from zoo.data.benchmarks import BENCHMARKS, Benchmark, Task, synth_benchmark_roo
 from zoo.data.datasets import MOTGroupDataset, SOTPairDataset, VideoClipDataset, collate
 from zoo.data.ensemble import SOTWindowDataset
 from zoo.data.formats import davis, got10k, jhmdb, lasot, motchallenge, otb, trackingnet
+from zoo.data.formats.davis_objects import load_davis_objects
 from zoo.data.samplers import (
     EvenBatches,
     ResumableDataLoader,
@@ -614,6 +615,10 @@ class _TrainSource(VideoDataModule):
 
 
 # ------------------------------------------------------------------------------------------------- SOT
+#: DAVIS-layout VOS benchmarks seen as SOT, one sequence per object (:mod:`zoo.data.formats.davis_objects`)
+DAVIS_OBJECT_BENCHMARKS = ("davis17_objects", "synth_vos_objects")
+
+
 class SOTDataModule(_TrackingDataModule):
     """Single-object tracking: template/search pairs (or short clips) for training; whole sequences with
     the first-frame box for evaluation.
@@ -621,7 +626,10 @@ class SOTDataModule(_TrackingDataModule):
     Args:
         root: benchmark folder; None for ZooSynth.
         benchmark: ``got10k``, ``lasot``, ``otb`` (evaluation only, every sequence), ``trackingnet``
-            (splits ``TRAIN``/``TEST``) or ``synth_sot``.
+            (splits ``TRAIN``/``TEST``), ``synth_sot``, or a DAVIS-layout VOS benchmark seen as SOT, one
+            sequence per object with its box from its mask (:mod:`zoo.data.formats.davis_objects`):
+            ``davis17_objects`` (splits ``train``/``val``) or ``synth_vos_objects`` (ZooSynth-VOS, splits
+            ``train``/``val``).
         train_split, val_split: split names (GOT-10k ``train``/``val``/``test``, LaSOT ``train``/``test``).
         mode: ``pair`` (template/search crops), ``clip`` (whole frames, ``clip_len`` frames) or ``window``
             (whole frames with every base tracker's box, for ensembles: :class:`~zoo.data.ensemble.SOTWindowDataset`).
@@ -629,11 +637,15 @@ class SOTDataModule(_TrackingDataModule):
             sampling and cropping (see ``SOTPairDataset``).
         clip_len, clip_stride, image_size: clip mode (frames resized/letterboxed to ``image_size``).
         batch_size: samples per batch.
-        with_masks: return target masks where the benchmark has them (ZooSynth-SOT).
+        with_masks: return target masks where the benchmark has them (ZooSynth-SOT, the DAVIS object views:
+            the one object's mask).
         hflip, color_jitter, normalize: augmentation and normalisation.
         trackers, window, tracker_cache, tracker_workers: window mode: the base trackers (registered SOT
             baselines, in channel order), frames per window, the cache folder (None: ``$ZOO_DATA/trackers``)
             and the processes that fill it.
+        year, resolution: the object views of DAVIS-layout benchmarks only (``davis17_objects``,
+            ``synth_vos_objects``): the ImageSets year (``"2017"``: one sequence per object; ``"2016"``: one
+            per video, its objects merged) and the image resolution folder (``480p``/``Full-Resolution``).
         seed, num_workers, synth_preset, synth_root, even_batches: as for ``MOTDataModule``.
     """
 
@@ -672,6 +684,8 @@ class SOTDataModule(_TrackingDataModule):
         window: int = 5,
         tracker_cache: str | None = None,
         tracker_workers: int | None = None,
+        year: str = "2017",
+        resolution: str = "480p",
     ) -> None:
         super().__init__(
             root=root,
@@ -686,6 +700,9 @@ class SOTDataModule(_TrackingDataModule):
             persistent_workers=persistent_workers,
             even_batches=even_batches,
         )
+        self.year, self.resolution = str(year), str(resolution)
+        if self.benchmark in DAVIS_OBJECT_BENCHMARKS and self.year not in ("2016", "2017"):
+            raise ValueError(f"{self.benchmark}: year must be '2016' or '2017', got {year!r}")
         if mode not in ("pair", "clip", "window"):
             raise ValueError(f"mode must be 'pair', 'clip' or 'window', got {mode!r}")
         if mode == "window" and not trackers:
@@ -728,6 +745,8 @@ class SOTDataModule(_TrackingDataModule):
     def _split_path(self, root: Path, split: str) -> Path:
         if self.benchmark in ("lasot", "otb"):
             return root
+        if self.benchmark in DAVIS_OBJECT_BENCHMARKS:
+            return root / "ImageSets" / self.year / f"{split}.txt"
         if self.benchmark == "trackingnet" and split == "TRAIN":
             chunks = sorted(root.glob("TRAIN_*")) if root.is_dir() else []
             return chunks[0] if chunks else root / "TRAIN_0"
@@ -741,6 +760,8 @@ class SOTDataModule(_TrackingDataModule):
             return lasot.load_lasot(root, split)
         if self.benchmark == "otb":
             return otb.load_otb(root)
+        if self.benchmark in DAVIS_OBJECT_BENCHMARKS:
+            return load_davis_objects(root, split, year=self.year, resolution=self.resolution)
         return trackingnet.load_trackingnet(root, split)
 
     def train_dataset(self) -> SOTPairDataset | SOTWindowDataset:
@@ -783,6 +804,7 @@ class SOTDataModule(_TrackingDataModule):
 
 __all__ = [
     "BENCHMARKS",
+    "DAVIS_OBJECT_BENCHMARKS",
     "Benchmark",
     "MOTDataModule",
     "SOTDataModule",

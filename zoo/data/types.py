@@ -128,7 +128,8 @@ class VOSSequence:
 
 @dataclass
 class SOTSequence:
-    """One single-object tracking sequence (GOT-10k, LaSOT, OTB, TrackingNet or ZooSynth-SOT).
+    """One single-object tracking sequence (GOT-10k, LaSOT, OTB, TrackingNet, ZooSynth-SOT, or one object of
+    a DAVIS-layout VOS benchmark: :func:`zoo.data.formats.davis_objects.load_davis_objects`).
 
     Attributes:
         name: sequence name.
@@ -138,8 +139,11 @@ class SOTSequence:
         absent: (T,) bool, target not visible in the frame (GOT-10k ``absence.label``, LaSOT
             ``full_occlusion``/``out_of_view``); all False when the benchmark has no such labels.
         cover: optional (T,) int64 GOT-10k cover level 0..8 (0 = fully occluded).
-        masks: optional per-frame mask paths (ZooSynth-SOT), same length as frames.
+        masks: optional per-frame palette-mask paths (ZooSynth-SOT, DAVIS objects), same length as frames.
         image_size: (width, height) in pixels, when known without reading images.
+        mask_label: the target's label in ``masks`` (a DAVIS-2017 object: the target is ``labels == k``, void
+            255 and the other objects are background); None: every object label 1..254 is the target
+            (ZooSynth-SOT's single object, DAVIS-2016's merged objects).
     """
 
     name: str
@@ -149,6 +153,7 @@ class SOTSequence:
     cover: np.ndarray | None = None
     masks: list[Path] | None = None
     image_size: tuple[int, int] | None = None
+    mask_label: int | None = None
 
     def __len__(self) -> int:
         return len(self.frames)

@@ -106,7 +106,7 @@ def load_ground_truth(
         root: the dataset root with ``split`` below it, or (MOT, GOT-10k) the split folder itself.
         split: split name (MOT/GOT-10k/DAVIS/LaSOT/TrackingNet/ZooSynth; the JHMDB split file; ignored by
             OTB).
-        year, resolution: DAVIS ImageSets year and resolution folder.
+        year, resolution: DAVIS ImageSets year and resolution folder (also of the DAVIS object views).
         workers: processes reading MOT ground-truth files (VOS/SOT annotations are read while scoring).
         read_mot_gt: False leaves MOT sequences' ``gt`` None (their ``gt/gt.txt`` is checked to exist):
             :func:`zoo.tasks.mot.score_results` then parses each file in the worker that scores it, so the
@@ -152,4 +152,8 @@ def load_ground_truth(
         return otb.load_otb(root, check_images=False)
     if benchmark == "trackingnet":
         return trackingnet.load_trackingnet(root, str(split), check_images=False)
+    if benchmark in ("davis17_objects", "synth_vos_objects"):
+        from zoo.data.formats.davis_objects import load_davis_objects  # imports OpenCV: only when needed
+
+        return load_davis_objects(root, str(split), year=year, resolution=resolution, check_images=False)
     raise FormatError(root, f"{benchmark} has no annotations to score against")

@@ -8,12 +8,13 @@ Result layouts (what each benchmark's toolkit or server reads):
 
 - GOT-10k and ZooSynth-SOT: ``<out>/<seq>/<seq>_001.txt`` (``x,y,w,h`` per frame) and
   ``<out>/<seq>/<seq>_time.txt`` (seconds per frame; frame 0 = the ``init`` call);
-- OTB, LaSOT, TrackingNet: ``<out>/<seq>.txt`` (``x,y,w,h`` per frame, comma-separated).
+- OTB, LaSOT, TrackingNet and the object views of DAVIS-layout benchmarks (``davis17_objects``,
+  ``synth_vos_objects``): ``<out>/<seq>.txt`` (``x,y,w,h`` per frame, comma-separated).
 
 Metrics (:mod:`zoo.metrics.sot`, got10k-toolkit conventions, fractions): OTB one-pass evaluation (success AUC,
-precision@20); LaSOT and TrackingNet add normalised precision; GOT-10k AO, SR0.5, SR0.75 (frame 1 dropped,
-only visible frames) plus the OPE curves over frames with a ground-truth box, for the success/precision
-plots. Test splits without per-frame boxes are run and written but not scored.
+precision@20); LaSOT, TrackingNet and the DAVIS object views add normalised precision; GOT-10k AO, SR0.5,
+SR0.75 (frame 1 dropped, only visible frames) plus the OPE curves over frames with a ground-truth box, for
+the success/precision plots. Test splits without per-frame boxes are run and written but not scored.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ __all__ = [
     "write_result",
 ]
 
-BENCHMARKS = ("got10k", "lasot", "otb", "trackingnet", "synth_sot")
+BENCHMARKS = (
+    "got10k", "lasot", "otb", "trackingnet", "synth_sot", "davis17_objects", "synth_vos_objects"
+)  # fmt: skip
 #: benchmarks whose results use the GOT-10k toolkit layout and whose headline metric is AO
 GOT10K_LAYOUT = ("got10k", "synth_sot")
 _AO_METRICS = ("AO", "SR0.5", "SR0.75", "success_auc", "precision_20")
