@@ -41,6 +41,7 @@ def test_recipe_composes_with_three_phases_and_the_paper_constants(name):
     s = model.net.settings
     assert (s.kernel, s.p, s.alpha, s.pos_weight) == ((3, 5, 5), 0.1, 0.5, 5.0)
     assert 1 <= s.iterations <= 2 and s.share_pairwise and s.post_unet_widths == ()
+    assert s.seg2box_skip and model.net.seg2box.skip  # the zoo's choice where the paper is silent
     assert list(model.hparams.trackers) == SEVEN and cfg.data.mode == "window"
     card = model.tracker_config()
     for key in ("window", "post_unet_widths", "iterations", "trackers", "box_mode", "box_from"):
@@ -77,10 +78,10 @@ def _batch(b=2, t=3, k=2, h=24, w=32, seed=0):
     return {"images": images, "masks": masks, "boxes": boxes, "channels": chans}
 
 
-@pytest.mark.parametrize("phase", [1, 2, 3])
-def test_one_optimisation_step_lowers_the_phase_loss(phase):
+@pytest.mark.parametrize("phase,skip", [(1, False), (2, False), (3, False), (3, True)])
+def test_one_optimisation_step_lowers_the_phase_loss(phase, skip):
     torch.manual_seed(0)
-    model = SFTrackModule(trackers=["kcf", "mosse"], phase=phase, lr=1e-2, **SMALL)
+    model = SFTrackModule(trackers=["kcf", "mosse"], phase=phase, lr=1e-2, seg2box_skip=skip, **SMALL)
     opt = model.configure_optimizers()["optimizer"]
     batch = _batch()
     model.train()
@@ -120,6 +121,25 @@ def test_init_from_loads_the_previous_phase_and_is_not_needed_to_load_later(tmp_
     torch.save({"state_dict": other.state_dict()}, path)
     with pytest.raises(ValueError, match="does not fit"):
         SFTrackModule(trackers=["kcf", "mosse"], phase=2, init_from=str(path), **SMALL)
+
+
+def test_phase_three_keeps_its_own_seg2box_over_an_earlier_phase_random_one(tmp_path):
+    torch.manual_seed(0)
+    two = SFTrackModule(trackers=["kcf", "mosse"], phase=2, **SMALL)  # plain seg2box, never trained
+    path = tmp_path / "p2.ckpt"
+    torch.save({"state_dict": two.state_dict(), "hyper_parameters": {"phase": 2}}, path)
+    three = SFTrackModule(trackers=["kcf", "mosse"], phase=3, init_from=str(path), seg2box_skip=True, **SMALL)
+    for key, value in two.state_dict().items():
+        if not key.startswith("net.seg2box."):
+            assert torch.equal(value, three.state_dict()[key]), key
+    assert float(three.net.seg2box.head.weight.abs().sum()) == 0.0  # its own zero-initialised head
+    # a phase-3 checkpoint's seg2box was trained: continuing from it loads it too
+    torch.save({"state_dict": three.state_dict(), "hyper_parameters": {"phase": 3}}, path)
+    with torch.no_grad():
+        three.net.seg2box.head.weight.fill_(0.5)
+    torch.save({"state_dict": three.state_dict(), "hyper_parameters": {"phase": 3}}, path)
+    again = SFTrackModule(trackers=["kcf", "mosse"], phase=3, init_from=str(path), seg2box_skip=True, **SMALL)
+    assert torch.equal(again.net.seg2box.head.weight, three.net.seg2box.head.weight)
 
 
 # ------------------------------------------------------------------------------------------------ tracker

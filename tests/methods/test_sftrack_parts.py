@@ -11,6 +11,7 @@ from zoo.core.boxes import box_masks
 from zoo.methods.sftrack.losses import weighted_bce
 from zoo.methods.sftrack.model import (
     ChannelCombination,
+    Seg2BoxNet,
     SFTrackNet,
     SFTrackSettings,
     mask_to_box,
@@ -204,3 +205,43 @@ def test_network_shapes_and_settings():
         SFTrackSettings.from_kwargs(kernal=(3, 5, 5))
     with pytest.raises(ValueError, match="odd"):
         SFTrackSettings(kernel=(2, 5, 5))
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.3])
+def test_seg2box_skip_starts_as_the_mask_own_box(threshold):
+    torch.manual_seed(0)
+    net = Seg2BoxNet((2, 4), skip=True, gain=10.0, threshold=threshold).train()
+    mask = torch.rand(3, 1, 19, 26)
+    mask[0, 0, 4:12, 5:20] = 0.95  # an object
+    probs = torch.sigmoid(net(mask))
+    # before training: foreground exactly where the mask is, so the box is the mask's own box
+    assert torch.equal(probs > threshold, mask > threshold)
+    for m, p in zip(mask[:, 0], probs[:, 0], strict=True):
+        assert np.array_equal(mask_to_box((p > threshold).numpy()), mask_to_box((m > threshold).numpy()))
+    # the skip is logit(threshold) + gain * (x - threshold): at x = 1, sigmoid(gain * 0.5) for threshold 0.5
+    if threshold == 0.5:
+        one = torch.sigmoid(net(torch.ones(1, 1, 4, 4)))
+        assert torch.allclose(one, torch.sigmoid(torch.tensor(5.0)).expand_as(one))
+
+
+def test_seg2box_skip_learns_a_correction_and_off_is_a_plain_unet():
+    torch.manual_seed(0)
+    net = Seg2BoxNet((2, 4), skip=True)
+    mask = torch.zeros(4, 1, 16, 16)
+    mask[:, :, 4:12, 4:12] = 1.0
+    target = torch.zeros_like(mask)
+    target[:, :, 2:14, 2:14] = 1.0  # the box is larger than the mask: the skip alone misses its border
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    loss = lambda: torch.nn.functional.binary_cross_entropy_with_logits(net(mask), target)  # noqa: E731
+    before = float(loss())
+    for _ in range(20):
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+    assert float(loss()) < before and net.head.weight.abs().sum() > 0 and net.gain.grad is not None
+    plain = Seg2BoxNet((2, 4), skip=False)
+    assert not hasattr(plain, "gain")
+    assert set(plain.state_dict()) == set(UNet(1, 1, (2, 4)).state_dict())  # old checkpoints still load
+    with pytest.raises(ValueError, match="seg2box_skip_gain"):
+        SFTrackSettings(seg2box_skip_gain=0.0)
+    assert SFTrackNet(2, SFTrackSettings(seg2box_widths=(2,), seg2box_skip=True)).seg2box.skip

@@ -9,6 +9,7 @@ Data flow for one window of ``T`` frames (the previous ``T - 1`` and the current
       -> X = Eq. 1 iterated from S_m          (B, T, H, W)     space-time refinement (phase 2)
       -> [optional post U-Net]                                  (released code only; off by default)
       -> seg2box(X_T)                          (B, 1, H, W)     box-mask logit of the current frame (phase 3)
+         [seg2box_skip: + gain (X_T - thr) + logit(thr), U-Net head zero-initialised: starts as X_T's own box]
       -> box = bounding rectangle of the largest component of sigmoid(seg2box) > 0.5
 
 The losses (:mod:`zoo.methods.sftrack.losses`; BCE unless ``mask_loss`` / ``box_loss`` name an ablation):
@@ -33,6 +34,7 @@ from zoo.methods.sftrack.unet import UNet
 
 __all__ = [
     "ChannelCombination",
+    "Seg2BoxNet",
     "SFTrackNet",
     "SFTrackSettings",
     "mask_to_box",
@@ -58,6 +60,12 @@ class SFTrackSettings:
         box_pos_weight: BCE weight of the box mask's pixels in phase 3 (the paper: plain BCE, 1).
         dice_weight, tversky_alpha, tversky_beta, tversky_gamma, focal_dice_beta, loss_smooth: the
             losses' constants (:class:`~zoo.methods.sftrack.losses.LossSettings`).
+        seg2box_skip: NN_seg2box adds ``gain * (mask - box_threshold) + logit(box_threshold)`` of its input
+            to its U-Net's logit, whose head starts at zero (:class:`Seg2BoxNet`): before phase 3 its box is
+            the refined mask's own box (the no-seg2box ablation) and phase 3 learns the correction. False: a
+            plain U-Net from a random start (the paper leaves the regressor's form open).
+        seg2box_skip_gain: the skip's initial gain (learned in phase 3); 10 maps a mask in [0, 1] to
+            probabilities in about [0.007, 0.993].
         box_threshold: probability above which a seg2box pixel is foreground.
         box_mode: ``largest`` (bounding rectangle of the largest connected component) or ``all`` (of every
             foreground pixel).
@@ -65,6 +73,8 @@ class SFTrackSettings:
 
     feat2seg_widths: tuple[int, ...] = (16, 32, 64, 128)
     seg2box_widths: tuple[int, ...] = (8, 16, 32, 64)
+    seg2box_skip: bool = False
+    seg2box_skip_gain: float = 10.0
     post_unet_widths: tuple[int, ...] = ()
     share_pairwise: bool = True
     combine_init: tuple[float, float] = (6.0, -3.0)
@@ -102,6 +112,8 @@ class SFTrackSettings:
             raise ValueError(f"box_mode must be 'largest' or 'all', got {self.box_mode!r}")
         if not 0.0 < self.box_threshold < 1.0:
             raise ValueError(f"box_threshold must be in (0, 1), got {self.box_threshold}")
+        if not self.seg2box_skip_gain > 0.0:
+            raise ValueError(f"seg2box_skip_gain must be positive, got {self.seg2box_skip_gain}")
         _ = self.spectral  # validates kernel, alpha, iterations, padding
         _ = self.mask_loss_settings, self.box_loss_settings  # validate the losses
 
@@ -161,6 +173,35 @@ class ChannelCombination(nn.Module):
         return torch.sigmoid(torch.einsum("...khw,k->...hw", maps, self.weight) + self.bias)
 
 
+class Seg2BoxNet(UNet):
+    """NN_seg2box: (N, 1, H, W) refined mask in [0, 1] -> (N, 1, H, W) box-mask logits.
+
+    ``skip=False``: the U-Net alone. ``skip=True``: ``UNet(mask) + gain * (mask - threshold) + logit(threshold)``
+    with the U-Net's 1x1 head zero-initialised and ``gain`` learned, so before training a pixel is foreground
+    (probability above ``threshold``) exactly where the mask is, and training learns a correction to the
+    mask's box instead of the whole mask-to-box map from a random start. Why: at CPU size the plain U-Net
+    never reached probability 0.5 in phase 3's budget, so the tracker emitted no box at all (docs/sftrack.md).
+    """
+
+    def __init__(
+        self, widths: Sequence[int], skip: bool = False, gain: float = 10.0, threshold: float = 0.5
+    ) -> None:
+        super().__init__(1, 1, widths)
+        self.skip = bool(skip)
+        self.threshold = float(threshold)
+        if self.skip:
+            self.gain = nn.Parameter(torch.tensor(float(gain)))
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().forward(x)
+        if self.skip:
+            thr = self.threshold
+            out = out + self.gain * (x - thr) + float(np.log(thr / (1.0 - thr)))
+        return out
+
+
 class SFTrackNet(nn.Module):
     """The three trainable parts and the spectral step between them.
 
@@ -178,7 +219,7 @@ class SFTrackNet(nn.Module):
         self.combine_s = ChannelCombination(self.channels, s.combine_init)
         self.combine_f = None if s.share_pairwise else ChannelCombination(self.channels, s.combine_init)
         self.post_unet = UNet(1, 1, s.post_unet_widths) if s.post_unet_widths else None
-        self.seg2box = UNet(1, 1, s.seg2box_widths)
+        self.seg2box = Seg2BoxNet(s.seg2box_widths, s.seg2box_skip, s.seg2box_skip_gain, s.box_threshold)
 
     # ---------------------------------------------------------------- parts
     def feat2seg_logits(self, images: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:

@@ -111,10 +111,20 @@ class SFTrackModule(L.LightningModule):
         self._set_trainable()
 
     def _load_init(self, path: str) -> None:
+        """This phase's start: the weights of ``path``, except the parts its phase never trained.
+
+        A phase-1 or phase-2 checkpoint holds NN_seg2box only as its random initialisation (frozen before
+        phase 3), so phase 3 keeps its own freshly initialised NN_seg2box: with ``seg2box_skip`` that is the
+        identity-like start the setting promises, whatever the earlier phase was configured with.
+        """
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         state = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
+        trained = PHASE_PARTS.get(int(ckpt.get("hyper_parameters", {}).get("phase", 3)), PHASE_PARTS[3])
+        untrained = {name for name, _ in self.net.named_children()} - set(trained)
+        keep = {k: v for k, v in state.items() if k.split(".", 1)[0] not in untrained}
+        own = {k: v for k, v in self.net.state_dict().items() if k.split(".", 1)[0] in untrained}
         try:
-            self.net.load_state_dict(state)
+            self.net.load_state_dict({**keep, **own})
         except RuntimeError as err:
             raise ValueError(f"init_from={path}: its network does not fit this configuration: {err}") from err
 
