@@ -16,6 +16,7 @@ TINY_SFTRACK = [
     "model.seg2box_widths=[2,4]",
     "model.gt_box_steps=1",
     "trainer.max_epochs=1",
+    "phases.seg2box.trainer.max_epochs=1",
     "trainer.limit_train_batches=2",
     "phases.feat2seg.data.batch_size=4",
     "phases.feat2seg.trainer.limit_train_batches=2",
