@@ -62,6 +62,24 @@ def test_gather_runs_identity_and_per_run_dedup(tmp_path: Path):
     ]
 
 
+def test_a_phased_run_is_one_row(tmp_path: Path):
+    # zoo.train's phases: <run>/<phase>/ each a run directory; the last one's results are copied to <run>/
+    run = tmp_path / "outputs" / "sftrack" / "t"
+    doc = fakes.sot("sftrack", 0.5)
+    for phase in ("feat2seg", "seg2box"):
+        (run / phase / "checkpoints").mkdir(parents=True)
+        (run / phase / "config.yaml").write_text("method: sftrack\n")
+        (run / phase / "phase_done.json").write_text('{"done": true}\n')
+    fakes.write_doc(run / "seg2box", doc)
+    (run / "checkpoints").mkdir()
+    (run / "config.yaml").write_text("method: sftrack\n")
+    entries, _ = gather_runs(["outputs/**/results.json"], tmp_path, _quiet)
+    assert [e.model for e in entries] == ["outputs/sftrack/t/seg2box"]  # the phase alone: its run's row
+    fakes.write_doc(run, doc)
+    entries, _ = gather_runs(["outputs/**/results.json"], tmp_path, _quiet)
+    assert [e.model for e in entries] == ["outputs/sftrack/t"]
+
+
 def test_glob_of_a_folder_and_an_export_folder(tmp_path: Path):
     export = tmp_path / "export"
     (export / "results").mkdir(parents=True)

@@ -129,9 +129,15 @@ def _relative_model_id(doc: dict[str, Any], base: Path) -> str | None:
 
 def _superseded_epoch(path: Path) -> bool:
     """A per-epoch copy (``<run>/results/epoch_XXX/results.json``) of a run whose final ``<run>/results.json``
-    exists: the run's final evaluation is its row, the intermediate ones are not results of other models."""
+    exists, or the last phase's own results of a phased run (``<run>/<phase>/``, marked by its
+    ``phase_done.json``), which ``zoo.train`` copies to ``<run>/results.json``: the run's final evaluation is its
+    row once, the others are not results of other models."""
     run = _run_dir(path)
-    return run is not None and path != run / "results.json" and (run / "results.json").is_file()
+    if run is None:
+        return False
+    if path != run / "results.json" and (run / "results.json").is_file():
+        return True
+    return (run / "phase_done.json").is_file() and (run.parent / "results.json").is_file()
 
 
 def read_entry(path: Path, base: Path, origin: str = "run") -> Entry:
