@@ -180,7 +180,8 @@ class Seg2BoxNet(UNet):
     with the U-Net's 1x1 head zero-initialised and ``gain`` learned, so before training a pixel is foreground
     (probability above ``threshold``) exactly where the mask is, and training learns a correction to the
     mask's box instead of the whole mask-to-box map from a random start. Why: at CPU size the plain U-Net
-    never reached probability 0.5 in phase 3's budget, so the tracker emitted no box at all (docs/sftrack.md).
+    did not reach probability 0.5 in phase 3's budget on one seed of two, so the tracker emitted no box at all
+    (docs/sftrack.md).
     """
 
     def __init__(
